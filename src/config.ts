@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { AppError } from "./errors";
+
+const Flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const Secret = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+
+/** Several signing secrets may be given, space- or comma-separated, for key rotation. */
+const SecretList = Secret.transform((v) => (v ? v.split(/[\s,]+/).filter(Boolean) : []));
+
+const PositiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: "custom", message: "must be a positive integer" });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/**
+ * The deployment's settings, read from Worker vars and secrets. A misconfigured
+ * deployment answers a clear 503 naming the setting instead of failing deep inside a handler.
+ */
+const ConfigSchema = z.object({
+  ADMIN_API_KEY: Secret,
+  INGEST_API_KEY: Secret,
+  INGEST_SIGNING_SECRET: SecretList,
+  WEBHOOK_SIGNING_SECRET: Secret,
+  ALLOW_PRIVATE_TARGETS: Flag,
+  MAX_BODY_BYTES: PositiveInt(1_048_576),
+  WATCHDOG_SECONDS: PositiveInt(300),
+});
+
+export interface Config {
+  adminApiKey?: string;
+  ingestApiKey?: string;
+  ingestSigningSecrets: string[];
+  webhookSigningSecret?: string;
+  allowPrivateTargets: boolean;
+  maxBodyBytes: number;
+  /** How long a pending action may go unheard-of before the ledger re-sends its job. */
+  watchdogSeconds: number;
+}
+
+const cache = new WeakMap<object, Config>();
+
+export function readConfig(env: object): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
+    throw new AppError("misconfigured", `invalid setting(s): ${names}`);
+  }
+  const v = parsed.data;
+  const config: Config = {
+    adminApiKey: v.ADMIN_API_KEY,
+    ingestApiKey: v.INGEST_API_KEY,
+    ingestSigningSecrets: v.INGEST_SIGNING_SECRET,
+    webhookSigningSecret: v.WEBHOOK_SIGNING_SECRET,
+    allowPrivateTargets: v.ALLOW_PRIVATE_TARGETS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    watchdogSeconds: v.WATCHDOG_SECONDS,
+  };
+  cache.set(env, config);
+  return config;
+}

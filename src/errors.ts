@@ -1,0 +1,95 @@
+import type { z } from "@hono/zod-openapi";
+
+/** One offending field, named both as a JSONPath and as an RFC 6901 pointer. */
+export interface FieldProblem {
+  path: string;
+  pointer: string;
+  message: string;
+}
+
+export type ErrorCode =
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "invalid_json"
+  | "validation_failed"
+  | "unsupported_media_type"
+  | "payload_too_large"
+  | "conflict"
+  | "misconfigured";
+
+const STATUS: Record<ErrorCode, { status: number; title: string }> = {
+  unauthorized: { status: 401, title: "Unauthorized" },
+  forbidden: { status: 403, title: "Forbidden" },
+  not_found: { status: 404, title: "Not Found" },
+  invalid_json: { status: 400, title: "Malformed JSON" },
+  validation_failed: { status: 422, title: "Validation Failed" },
+  unsupported_media_type: { status: 415, title: "Unsupported Media Type" },
+  payload_too_large: { status: 413, title: "Payload Too Large" },
+  conflict: { status: 409, title: "Conflict" },
+  misconfigured: { status: 503, title: "Relay Misconfigured" },
+};
+
+/**
+ * The one error type of the app. Handlers throw it; `problemResponse` turns it into an
+ * RFC 9457 problem document in a single place (the app's onError).
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly title: string;
+  constructor(
+    readonly code: ErrorCode,
+    detail: string,
+    readonly errors: FieldProblem[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.status = STATUS[code].status;
+    this.title = STATUS[code].title;
+  }
+}
+
+export function problemBody(err: AppError) {
+  return {
+    type: `https://callrelay.dev/problems/${err.code.replaceAll("_", "-")}`,
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    ...(err.errors.length > 0 ? { errors: err.errors } : {}),
+  };
+}
+
+export function problemResponse(err: AppError): Response {
+  return new Response(JSON.stringify(problemBody(err)), {
+    status: err.status,
+    headers: { "content-type": "application/problem+json", ...err.headers },
+  });
+}
+
+/** Builds a FieldProblem from a path of keys and indexes. */
+export function fieldProblem(path: readonly PropertyKey[], message: string): FieldProblem {
+  let json = "$";
+  let pointer = "";
+  for (const key of path) {
+    if (typeof key === "number") json += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(key))) json += `.${String(key)}`;
+    else json += `[${JSON.stringify(String(key))}]`;
+    pointer += `/${String(key).replaceAll("~", "~0").replaceAll("/", "~1")}`;
+  }
+  return { path: json, pointer, message };
+}
+
+/** Maps zod issues to field problems; unrecognised keys are reported one per key. */
+export function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): FieldProblem[] {
+  return error.issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => fieldProblem([...path, key], "unknown field"));
+    }
+    return [fieldProblem(path, issue.message)];
+  });
+}
+
+export function validationFailed(detail: string, errors: FieldProblem[]): AppError {
+  return new AppError("validation_failed", detail, errors);
+}

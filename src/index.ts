@@ -1,0 +1,18 @@
+import { createApp } from "./app";
+import { consumeActions, consumeDeadLetters } from "./pipeline/consumer";
+
+export { CallLedger } from "./ledger/call-ledger";
+
+const app = createApp();
+
+// Annotated rather than inferred: the generated Env type refers back to this module, and an
+// inferred type here would make every route's types circular.
+const worker: ExportedHandler<CloudflareBindings> = {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  async queue(batch, env) {
+    if (batch.queue.startsWith("actions-dlq")) return consumeDeadLetters(batch, env);
+    return consumeActions(batch, env, { fetch: (input, init) => fetch(input, init) });
+  },
+};
+
+export default worker;

@@ -1,0 +1,356 @@
+import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../config";
+import type { Action, Agent } from "../schemas/agent";
+import type { CallEndedEvent } from "../schemas/call-event";
+import { type Job, deliveryId, planFollowUp, providerFor, targetOf } from "./plan";
+import { type ActionRow, type CallRow, DeliveryLog } from "../store/delivery-log";
+
+export type ActionState = "pending" | "retrying" | "delivered" | "failed" | "gone" | "skipped";
+const ACTIVE: readonly ActionState[] = ["pending", "retrying"];
+
+/** How long a consumer may hold an action before another copy of its job may take it. */
+const LEASE_MS = 60_000;
+/** Event JSON is stored in pieces: a SQLite row in a Durable Object holds at most 2 MB. */
+const CHUNK_CHARS = 500_000;
+
+export interface AcceptResult {
+  status: "accepted" | "duplicate";
+  call_id: string;
+  actions: { id: string; index: number; type: Action["type"] }[];
+  reason: string | null;
+}
+
+export type Claim =
+  | {
+      ok: true;
+      event: CallEndedEvent;
+      agent: { id: string; name: string };
+      action: Action;
+      delivery_id: string;
+      /** 1-based attempt within the current retry budget (a replay starts a new one). */
+      attempt: number;
+      /** 1-based attempt over the action's whole life, for the log. */
+      total_attempt: number;
+      received_at: string;
+    }
+  | { ok: false; reason: string };
+
+export interface AttemptRecord {
+  outcome: "delivered" | "retry" | "failed" | "gone" | "skipped";
+  started_at: string;
+  duration_ms: number;
+  status_code?: number;
+  error?: string;
+  response_body?: string;
+  provider_id?: string;
+  /** When outcome is retry: when the queue will bring the job back. */
+  retry_at?: number;
+}
+
+type LedgerCall = CallRow & { agent_name: string };
+
+export interface LedgerSnapshot {
+  call: LedgerCall;
+  event: CallEndedEvent;
+  actions: (ActionRow & { action: Action })[];
+}
+
+type StoredAction = {
+  idx: number;
+  delivery_id: string;
+  action: string;
+  state: ActionState;
+  attempts: number;
+  round_attempts: number;
+  generation: number;
+  last_status: number | null;
+  last_error: string | null;
+  due_at: number;
+  leased_until: number;
+  updated_at: string;
+};
+
+/**
+ * One per agent_id + call_id. The single place that decides whether a call was already
+ * accepted, what its actions are and where each one stands; Durable Object storage is
+ * transactional and this object is single-threaded, so a hundred identical posts racing
+ * each other still produce one set of jobs.
+ */
+export class CallLedger extends DurableObject<CloudflareBindings> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: CloudflareBindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS call (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL,
+        status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS actions (
+        idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL,
+        state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0,
+        generation INTEGER NOT NULL DEFAULT 1, last_status INTEGER, last_error TEXT,
+        due_at INTEGER NOT NULL, leased_until INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+    `);
+  }
+
+  /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
+  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<AcceptResult> {
+    const existing = this.callRow();
+    if (existing) {
+      return { status: "duplicate", call_id: event.call_id, actions: this.actionSummaries(), reason: existing.reason };
+    }
+    const plan = planFollowUp(agent);
+    const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
+    // Re-check after the await above: the check and the writes below must be one synchronous step.
+    if (this.callRow()) return this.accept(event, agent, receivedAt);
+
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "INSERT INTO call VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        event.agent_id,
+        event.call_id,
+        agent?.name ?? event.agent_id,
+        plan.actions.length > 0 ? "accepted" : "no_actions",
+        plan.reason,
+        event.ended_at ?? null,
+        receivedAt,
+      );
+      const json = JSON.stringify(event);
+      for (let seq = 0; seq * CHUNK_CHARS < json.length; seq++) {
+        this.sql.exec("INSERT INTO event_chunks VALUES (?, ?)", seq, json.slice(seq * CHUNK_CHARS, (seq + 1) * CHUNK_CHARS));
+      }
+      plan.actions.forEach((action, idx) => {
+        this.sql.exec(
+          "INSERT INTO actions (idx, delivery_id, action, state, due_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+          idx,
+          ids[idx]!,
+          JSON.stringify(action),
+          now,
+          receivedAt,
+        );
+      });
+    });
+
+    const jobs = this.storedActions().map((a) => this.jobFor(a));
+    if (jobs.length > 0) {
+      try {
+        await this.env.ACTIONS.sendBatch(jobs.map((body) => ({ body, contentType: "json" as const })));
+      } catch (err) {
+        // The event is already safe in storage: the watchdog alarm will send the jobs again.
+        console.error("ledger: enqueue failed, the watchdog will retry", { call_id: event.call_id, error: String(err) });
+      }
+    }
+    await this.scheduleWatchdog();
+    this.ctx.waitUntil(this.syncLog());
+    return { status: "accepted", call_id: event.call_id, actions: this.actionSummaries(), reason: plan.reason };
+  }
+
+  /** Hands one action to a consumer, unless it is done, taken, or the job is a stale copy. */
+  async claim(index: number, generation: number): Promise<Claim> {
+    const call = this.callRow();
+    const row = this.storedAction(index);
+    if (!call || !row) return { ok: false, reason: "no such action" };
+    if (!ACTIVE.includes(row.state)) return { ok: false, reason: `already ${row.state}` };
+    if (row.generation !== generation) return { ok: false, reason: "stale job" };
+    const now = Date.now();
+    if (row.leased_until > now) return { ok: false, reason: "in flight" };
+    this.sql.exec("UPDATE actions SET leased_until = ? WHERE idx = ?", now + LEASE_MS, index);
+    return {
+      ok: true,
+      event: this.event(),
+      agent: { id: call.agent_id, name: call.agent_name },
+      action: JSON.parse(row.action) as Action,
+      delivery_id: row.delivery_id,
+      attempt: row.round_attempts + 1,
+      total_attempt: row.attempts + 1,
+      received_at: call.received_at,
+    };
+  }
+
+  /** Stores one attempt's result and writes it to the delivery log. */
+  async record(index: number, attempt: AttemptRecord): Promise<void> {
+    const row = this.storedAction(index);
+    if (!row) return;
+    const state: ActionState = attempt.outcome === "retry" ? "retrying" : attempt.outcome;
+    const now = new Date().toISOString();
+    this.sql.exec(
+      `UPDATE actions SET state = ?, attempts = attempts + 1, round_attempts = round_attempts + 1,
+         last_status = ?, last_error = ?, due_at = ?, leased_until = 0, updated_at = ? WHERE idx = ?`,
+      state,
+      attempt.status_code ?? null,
+      attempt.error ?? null,
+      attempt.retry_at ?? Date.now(),
+      now,
+      index,
+    );
+    await this.scheduleWatchdog();
+    await this.log().recordAttempt(row.delivery_id, row.attempts + 1, attempt);
+    await this.syncLog();
+  }
+
+  /** Marks an action failed when its job reached the dead-letter queue by another road. */
+  async deadLetter(index: number, reason: string): Promise<void> {
+    const row = this.storedAction(index);
+    if (!row || !ACTIVE.includes(row.state)) return;
+    this.sql.exec(
+      "UPDATE actions SET state = 'failed', last_error = ?, leased_until = 0, updated_at = ? WHERE idx = ?",
+      reason,
+      new Date().toISOString(),
+      index,
+    );
+    await this.syncLog();
+  }
+
+  /** Sends an action again with a fresh retry budget, whatever state it ended in. */
+  async replay(index: number): Promise<{ ok: true; job: Job } | { ok: false; reason: string }> {
+    const row = this.storedAction(index);
+    if (!row) return { ok: false, reason: "no such action" };
+    if (row.leased_until > Date.now()) return { ok: false, reason: "an attempt is in flight" };
+    this.sql.exec(
+      `UPDATE actions SET state = 'pending', round_attempts = 0, generation = generation + 1,
+         due_at = ?, updated_at = ? WHERE idx = ?`,
+      Date.now(),
+      new Date().toISOString(),
+      index,
+    );
+    const job = this.jobFor(this.storedAction(index)!);
+    await this.env.ACTIONS.send(job, { contentType: "json" });
+    await this.scheduleWatchdog();
+    await this.syncLog();
+    return { ok: true, job };
+  }
+
+  async snapshot(): Promise<LedgerSnapshot | null> {
+    const call = this.callRow();
+    if (!call) return null;
+    return {
+      call,
+      event: this.event(),
+      actions: this.storedActions().map((a) => ({ ...this.actionRow(a, call), action: JSON.parse(a.action) as Action })),
+    };
+  }
+
+  /**
+   * The watchdog: a job whose queue message was lost (Miniflare's local queue forgets
+   * everything on restart; production can lose a send that errored) is sent again once
+   * its action has been due for longer than the grace period and nobody holds it.
+   */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const grace = this.graceMs();
+    let resent = 0;
+    for (const row of this.storedActions()) {
+      if (!ACTIVE.includes(row.state) || row.leased_until > now || row.due_at + grace > now) continue;
+      this.sql.exec("UPDATE actions SET generation = generation + 1, due_at = ? WHERE idx = ?", now, row.idx);
+      await this.env.ACTIONS.send(this.jobFor(this.storedAction(row.idx)!), { contentType: "json" });
+      resent++;
+    }
+    if (resent > 0) console.warn("ledger: watchdog re-sent jobs", { call_id: this.callRow()?.call_id, resent });
+    await this.scheduleWatchdog();
+    await this.syncLog();
+  }
+
+  private async scheduleWatchdog(): Promise<void> {
+    const grace = this.graceMs();
+    const next = this.storedActions()
+      .filter((a) => ACTIVE.includes(a.state))
+      .map((a) => Math.max(a.due_at + grace, a.leased_until))
+      .reduce((min, t) => Math.min(min, t), Number.POSITIVE_INFINITY);
+    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  private graceMs(): number {
+    return readConfig(this.env).watchdogSeconds * 1000;
+  }
+
+  /** Mirrors this call's state into the D1 delivery log (idempotent upserts). */
+  private async syncLog(): Promise<void> {
+    const call = this.callRow();
+    if (!call) return;
+    try {
+      await this.log().upsert(call, this.storedActions().map((a) => this.actionRow(a, call)));
+    } catch (err) {
+      // The ledger stays the truth; the next alarm or attempt writes the log again.
+      console.error("ledger: delivery log write failed", { call_id: call.call_id, error: String(err) });
+    }
+  }
+
+  private log(): DeliveryLog {
+    return new DeliveryLog(this.env.DB);
+  }
+
+  private jobFor(row: StoredAction): Job {
+    const call = this.callRow()!;
+    return {
+      delivery_id: row.delivery_id,
+      agent_id: call.agent_id,
+      call_id: call.call_id,
+      action_index: row.idx,
+      generation: row.generation,
+    };
+  }
+
+  private actionRow(a: StoredAction, call: CallRow): ActionRow {
+    const action = JSON.parse(a.action) as Action;
+    return {
+      id: a.delivery_id,
+      call_id: call.call_id,
+      agent_id: call.agent_id,
+      action_index: a.idx,
+      action_type: action.type,
+      provider: providerFor(action),
+      target: targetOf(action),
+      status: a.state,
+      attempts: a.attempts,
+      last_status: a.last_status,
+      last_error: a.last_error,
+      next_attempt_at: ACTIVE.includes(a.state) ? new Date(a.due_at).toISOString() : null,
+      created_at: call.received_at,
+      updated_at: a.updated_at,
+    };
+  }
+
+  private actionSummaries(): AcceptResult["actions"] {
+    return this.storedActions().map((a) => ({
+      id: a.delivery_id,
+      index: a.idx,
+      type: (JSON.parse(a.action) as Action).type,
+    }));
+  }
+
+  private callRow(): LedgerCall | null {
+    const rows = this.sql
+      .exec<{
+        agent_id: string;
+        call_id: string;
+        agent_name: string;
+        status: string;
+        reason: string | null;
+        ended_at: string | null;
+        received_at: string;
+      }>("SELECT * FROM call WHERE id = 1")
+      .toArray();
+    const row = rows[0];
+    if (!row) return null;
+    const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM actions").one().n;
+    return { ...row, status: row.status as LedgerCall["status"], action_count: count };
+  }
+
+  private event(): CallEndedEvent {
+    const chunks = this.sql.exec<{ chunk: string }>("SELECT chunk FROM event_chunks ORDER BY seq").toArray();
+    return JSON.parse(chunks.map((c) => c.chunk).join("")) as CallEndedEvent;
+  }
+
+  private storedActions(): StoredAction[] {
+    return this.sql.exec<StoredAction>("SELECT * FROM actions ORDER BY idx").toArray() as StoredAction[];
+  }
+
+  private storedAction(index: number): StoredAction | undefined {
+    return this.sql.exec<StoredAction>("SELECT * FROM actions WHERE idx = ?", index).toArray()[0] as StoredAction | undefined;
+  }
+}

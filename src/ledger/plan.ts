@@ -1,0 +1,55 @@
+import type { Action, Agent } from "../schemas/agent";
+
+/** A queue message: a reference to one action of one call, never the call's data itself. */
+export interface Job {
+  delivery_id: string;
+  agent_id: string;
+  call_id: string;
+  action_index: number;
+  /** Bumped whenever the ledger re-sends a job, so a stale copy can be told apart and dropped. */
+  generation: number;
+}
+
+export interface FollowUpPlan {
+  actions: Action[];
+  /** Why nothing will run, when nothing will. */
+  reason: string | null;
+}
+
+/** Decides which actions a call-ended event runs, from the agent's config at acceptance. */
+export function planFollowUp(agent: Agent | null): FollowUpPlan {
+  if (!agent) return { actions: [], reason: "unknown agent" };
+  const followUp = agent.voice_tools.post_call_follow_up;
+  if (!followUp.enabled) return { actions: [], reason: "post-call follow-up is disabled" };
+  if (followUp.actions.length === 0) return { actions: [], reason: "no actions configured" };
+  return { actions: followUp.actions, reason: null };
+}
+
+/**
+ * A delivery id derived from what it delivers, so the same action of the same call always
+ * has the same id (the outbound `webhook-id`) however often its job is sent.
+ */
+export async function deliveryId(agentId: string, callId: string, index: number): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${agentId}\n${callId}\n${index}`));
+  const hex = [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `dlv_${hex}`;
+}
+
+/** Which provider an action goes through; webhooks are their own provider. */
+export function providerFor(action: Action): string {
+  if (action.type === "webhook") return "webhook";
+  return action.provider ?? "outbox";
+}
+
+/** What the log shows as an action's target: never a secret, never a rendered message. */
+export function targetOf(action: Action): string | null {
+  switch (action.type) {
+    case "webhook":
+      return action.url;
+    case "email":
+    case "sms":
+      return action.to ?? null;
+    case "task":
+      return null;
+  }
+}

@@ -1,0 +1,27 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../app-env";
+import { AppError } from "../errors";
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Refuses bodies that are not JSON (415) or are larger than MAX_BODY_BYTES (413) before
+ * anything reads them, so an oversized body is never buffered whole.
+ */
+export function jsonBody(): MiddlewareHandler<AppEnv> {
+  return async function jsonBody(c, next) {
+    const type = c.req.header("content-type") ?? "";
+    if (!JSON_TYPE.test(type)) {
+      throw new AppError("unsupported_media_type", `send Content-Type: application/json (got ${type ? `"${type.slice(0, 100)}"` : "none"})`);
+    }
+    const maxSize = c.var.config.maxBodyBytes;
+    const limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError("payload_too_large", `the body is larger than ${maxSize} bytes (MAX_BODY_BYTES)`);
+      },
+    });
+    return limit(c, next);
+  };
+}

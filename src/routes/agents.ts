@@ -1,0 +1,156 @@
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { AppError, validationFailed, zodProblems } from "../errors";
+import { applyMergePatch } from "../lib/merge-patch";
+import { adminAuth } from "../middleware/admin-auth";
+import { jsonBody } from "../middleware/json-body";
+import { Agent, AgentConfig } from "../schemas/agent";
+import { checkAgentConfig } from "../schemas/agent-checks";
+import { Identifier } from "../schemas/call-event";
+import { adminErrors, bodyErrors, json, notFound } from "../schemas/problem";
+import { AgentStore, toConfig } from "../store/agents";
+
+const AgentParams = z.object({ agent_id: Identifier.openapi({ param: { name: "agent_id", in: "path" }, example: "agent_abc123" }) });
+const security = [{ adminKey: [] }];
+const middleware = [adminAuth()];
+const bodyMiddleware = [adminAuth(), jsonBody()];
+
+/** A merge patch is any JSON object; what it produces is validated, not the patch itself. */
+const MergePatch = z.record(z.string(), z.unknown()).openapi("AgentMergePatch", {
+  example: {
+    voice_tools: {
+      post_call_follow_up: {
+        enabled: true,
+        actions: [
+          { type: "sms", template: "Thanks for calling {agent_name}! Your reference number is {call_id}." },
+          { type: "webhook", url: "https://your-crm.com/api/call-completed", include_transcript: true, include_recording_url: true },
+          { type: "email", to: "{caller_email}", subject: "Your call summary — {date}", body_template: "call_summary" },
+        ],
+      },
+    },
+  },
+});
+
+const store = (env: CloudflareBindings) => new AgentStore(env.DB, env.CONFIG_CACHE);
+
+/** Validates a complete config with the schema and the rules a schema cannot express. */
+function validConfig(candidate: unknown, allowPrivateTargets: boolean): AgentConfig {
+  const parsed = AgentConfig.safeParse(candidate);
+  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...checkAgentConfig(candidate, { allowPrivateTargets })];
+  if (!parsed.success || problems.length > 0) throw validationFailed("the agent config is invalid", problems);
+  return parsed.data;
+}
+
+export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/agents/{agent_id}",
+      summary: "Update an agent with a JSON merge patch (RFC 7396); creates it when missing",
+      tags: ["agents"],
+      security,
+      middleware: bodyMiddleware,
+      request: {
+        params: AgentParams,
+        body: {
+          required: true,
+          content: { "application/json": { schema: MergePatch }, "application/merge-patch+json": { schema: MergePatch } },
+        },
+      },
+      responses: { 200: json(Agent, "Updated"), 201: json(Agent, "Created"), ...adminErrors, ...bodyErrors },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid("param");
+      const patch = await c.req.json<unknown>();
+      if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+        throw validationFailed("a merge patch must be a JSON object", [{ path: "$", pointer: "", message: "expected an object" }]);
+      }
+      const current = await store(c.env).get(agent_id);
+      const merged = applyMergePatch(current ? toConfig(current) : {}, patch);
+      const config = validConfig(merged, c.var.config.allowPrivateTargets);
+      const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
+      return c.json(agent, created ? 201 : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/agents/{agent_id}",
+      summary: "Create or replace an agent",
+      tags: ["agents"],
+      security,
+      middleware: bodyMiddleware,
+      request: { params: AgentParams, body: { required: true, content: { "application/json": { schema: AgentConfig } } } },
+      responses: { 200: json(Agent, "Replaced"), 201: json(Agent, "Created"), ...adminErrors, ...bodyErrors },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid("param");
+      const config = validConfig(c.req.valid("json"), c.var.config.allowPrivateTargets);
+      const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
+      return c.json(agent, created ? 201 : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/agents/{agent_id}",
+      summary: "Read an agent",
+      tags: ["agents"],
+      security,
+      middleware,
+      request: { params: AgentParams },
+      responses: { 200: json(Agent, "The agent"), ...adminErrors, ...notFound },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid("param");
+      const agent = await store(c.env).get(agent_id);
+      if (!agent) throw new AppError("not_found", `no agent "${agent_id}"`);
+      return c.json(agent, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/agents",
+      summary: "List agents, by id, a page at a time",
+      tags: ["agents"],
+      security,
+      middleware,
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+          cursor: Identifier.optional().openapi({ description: "next_cursor of the previous page" }),
+        }),
+      },
+      responses: {
+        200: json(z.object({ agents: z.array(Agent), next_cursor: z.string().nullable() }), "A page of agents"),
+        ...adminErrors,
+      },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      return c.json(await store(c.env).list(limit, cursor), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/agents/{agent_id}",
+      summary: "Delete an agent; calls already accepted still run their actions",
+      tags: ["agents"],
+      security,
+      middleware,
+      request: { params: AgentParams },
+      responses: { 204: { description: "Deleted" }, ...adminErrors, ...notFound },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid("param");
+      if (!(await store(c.env).delete(agent_id))) throw new AppError("not_found", `no agent "${agent_id}"`);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,87 @@
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+import { AppError } from "../errors";
+import { adminAuth } from "../middleware/admin-auth";
+import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
+import { jsonBody } from "../middleware/json-body";
+import type { AcceptResult, LedgerSnapshot } from "../ledger/call-ledger";
+import { ledgerFor } from "../pipeline/consumer";
+import { CallEndedEvent, Identifier } from "../schemas/call-event";
+import { adminErrors, bodyErrors, json, notFound } from "../schemas/problem";
+import { AgentStore } from "../store/agents";
+import { DeliveryLog } from "../store/delivery-log";
+
+const AcceptedAction = z.object({ id: z.string(), index: z.number().int(), type: z.enum(["sms", "email", "webhook", "task"]) });
+const IngestResult = z
+  .object({
+    call_id: z.string(),
+    status: z.enum(["accepted", "duplicate"]),
+    actions: z.array(AcceptedAction),
+    reason: z.string().nullable().openapi({ description: "Why no action will run, when none will" }),
+  })
+  .openapi("IngestResult");
+
+// Auth from headers first, then the body limit, then the signature over the limited body.
+const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody(), verifyIngestSignature()];
+
+// Typed apart: written inline, two alternatives here collapse the route's typed input to never.
+const ingestSecurity: { [scheme: string]: string[] }[] = [{ ingestKey: [] }, { ingestSignature: [] }];
+
+export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/calls/ended",
+      summary: "Receive a call-ended event; runs the agent's follow-up actions exactly once per call",
+      description:
+        "Authenticate with `Authorization: Bearer <INGEST_API_KEY>` or a Standard Webhooks signature " +
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) made with INGEST_SIGNING_SECRET. " +
+        "Answers only once the event is stored and its jobs are queued.",
+      tags: ["calls"],
+      security: ingestSecurity,
+      middleware: ingestMiddleware,
+      request: { body: { required: true, content: { "application/json": { schema: CallEndedEvent } } } },
+      responses: {
+        202: json(IngestResult, "Accepted: stored, and one job per action queued"),
+        200: json(IngestResult, "A call already accepted for this agent; nothing queued"),
+        ...adminErrors,
+        ...bodyErrors,
+      },
+    }),
+    async (c) => {
+      const event = c.req.valid("json");
+      const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).getCached(event.agent_id);
+      const ledger = ledgerFor(c.env, event.agent_id, event.call_id);
+      const result = (await ledger.accept(event, agent, new Date().toISOString())) as AcceptResult;
+      return c.json(result, result.status === "accepted" ? 202 : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/calls/{call_id}",
+      summary: "A call's ledger: the event, each action with its state and every attempt",
+      tags: ["calls"],
+      security: [{ adminKey: [] }],
+      middleware: [adminAuth()],
+      request: {
+        params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
+        query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
+      },
+      responses: { 200: json(z.any().openapi("CallLedger"), "The ledger"), ...adminErrors, ...notFound },
+    }),
+    async (c) => {
+      const { call_id } = c.req.valid("param");
+      const log = new DeliveryLog(c.env.DB);
+      const agentId = c.req.valid("query").agent_id ?? (await log.callsById(call_id))[0]?.agent_id;
+      const snapshot = agentId ? ((await ledgerFor(c.env, agentId, call_id).snapshot()) as LedgerSnapshot | null) : null;
+      if (!snapshot) throw new AppError("not_found", `no call "${call_id}"`);
+      const actions = await Promise.all(
+        snapshot.actions.map(async (a) => ({ ...a, attempt_log: await log.attempts(a.id) })),
+      );
+      return c.json({ ...snapshot.call, event: snapshot.event, actions }, 200);
+    },
+  );
+}

@@ -1,0 +1,128 @@
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { AppError, fieldProblem, validationFailed } from "../errors";
+import { adminAuth } from "../middleware/admin-auth";
+import { ledgerFor } from "../pipeline/consumer";
+import { ACTION_TYPES } from "../schemas/agent";
+import { Identifier } from "../schemas/call-event";
+import { Problem, adminErrors, json, notFound } from "../schemas/problem";
+import { DeliveryLog } from "../store/delivery-log";
+
+const DELIVERY_STATUSES = ["pending", "retrying", "delivered", "failed", "gone", "skipped"] as const;
+
+const Delivery = z
+  .object({
+    id: z.string(),
+    call_id: z.string(),
+    agent_id: z.string(),
+    action_index: z.number().int(),
+    action_type: z.enum(ACTION_TYPES),
+    provider: z.string().nullable(),
+    target: z.string().nullable(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    last_status: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    next_attempt_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Delivery");
+type Delivery = z.infer<typeof Delivery>;
+
+export const Attempt = z
+  .object({
+    attempt: z.number().int(),
+    started_at: z.string(),
+    duration_ms: z.number().int(),
+    outcome: z.enum(["delivered", "retry", "failed", "gone", "skipped"]),
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    response_body: z.string().nullable().openapi({ description: "First KiB of the response" }),
+    provider_id: z.string().nullable(),
+  })
+  .openapi("Attempt");
+const DeliveryWithAttempts = Delivery.extend({ attempt_log: z.array(Attempt) }).openapi("DeliveryWithAttempts");
+
+export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/deliveries",
+      summary: "The delivery log, newest first, with filters",
+      tags: ["deliveries"],
+      security: [{ adminKey: [] }],
+      middleware: [adminAuth()],
+      request: {
+        query: z.object({
+          status: z.enum(DELIVERY_STATUSES).optional(),
+          type: z.enum(ACTION_TYPES).optional(),
+          agent_id: Identifier.optional(),
+          call_id: Identifier.max(256).optional(),
+          since: z.iso.datetime({ offset: true }).optional().openapi({ description: "created at or after (ISO 8601)" }),
+          until: z.iso.datetime({ offset: true }).optional().openapi({ description: "created before (ISO 8601)" }),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(512).optional(),
+        }),
+      },
+      responses: {
+        200: json(z.object({ deliveries: z.array(Delivery), next_cursor: z.string().nullable() }), "A page of deliveries"),
+        ...adminErrors,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
+      const page = await new DeliveryLog(c.env.DB).list({ ...q, since: iso(q.since), until: iso(q.until) });
+      if (!page) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous page")]);
+      return c.json(page as { deliveries: Delivery[]; next_cursor: string | null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/deliveries/{delivery_id}",
+      summary: "One delivery with every attempt",
+      tags: ["deliveries"],
+      security: [{ adminKey: [] }],
+      middleware: [adminAuth()],
+      request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
+      responses: { 200: json(DeliveryWithAttempts, "The delivery and its attempts"), ...adminErrors, ...notFound },
+    }),
+    async (c) => {
+      const { delivery_id } = c.req.valid("param");
+      const log = new DeliveryLog(c.env.DB);
+      const delivery = await log.get(delivery_id);
+      if (!delivery) throw new AppError("not_found", `no delivery "${delivery_id}"`);
+      const body = { ...delivery, attempt_log: await log.attempts(delivery_id) };
+      return c.json(body as z.infer<typeof DeliveryWithAttempts>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/deliveries/{delivery_id}/retry",
+      summary: "Send a delivery again now, with a fresh retry budget (replay)",
+      tags: ["deliveries"],
+      security: [{ adminKey: [] }],
+      middleware: [adminAuth()],
+      request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
+      responses: {
+        202: json(z.object({ id: z.string(), status: z.literal("pending") }), "Queued again"),
+        409: { description: "An attempt is in flight", content: { "application/problem+json": { schema: Problem } } },
+        ...adminErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { delivery_id } = c.req.valid("param");
+      const delivery = await new DeliveryLog(c.env.DB).get(delivery_id);
+      if (!delivery) throw new AppError("not_found", `no delivery "${delivery_id}"`);
+      const result = await ledgerFor(c.env, delivery.agent_id, delivery.call_id).replay(delivery.action_index);
+      if (!result.ok) throw new AppError("conflict", result.reason);
+      return c.json({ id: delivery_id, status: "pending" as const }, 202);
+    },
+  );
+}

@@ -1,0 +1,63 @@
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { adminAuth } from "../middleware/admin-auth";
+import { Identifier } from "../schemas/call-event";
+import { adminErrors, json } from "../schemas/problem";
+
+const OutboxMessage = z
+  .object({
+    id: z.string(),
+    delivery_id: z.string(),
+    call_id: z.string(),
+    agent_id: z.string(),
+    kind: z.enum(["email", "sms", "task"]),
+    recipient: z.string().nullable(),
+    subject: z.string().nullable(),
+    message: z.record(z.string(), z.unknown()).openapi({ description: "Exactly what the provider would have been sent, rendered" }),
+    created_at: z.string(),
+  })
+  .openapi("OutboxMessage");
+
+interface OutboxRow {
+  id: string;
+  delivery_id: string;
+  call_id: string;
+  agent_id: string;
+  kind: "email" | "sms" | "task";
+  recipient: string | null;
+  subject: string | null;
+  body: string;
+  created_at: string;
+}
+
+export function registerOutboxRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/outbox",
+      summary: "Development sink: the emails, texts and tasks that would have been sent, newest first",
+      tags: ["outbox"],
+      security: [{ adminKey: [] }],
+      middleware: [adminAuth()],
+      request: {
+        query: z.object({
+          call_id: Identifier.max(256).optional(),
+          kind: z.enum(["email", "sms", "task"]).optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
+      responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), "Recent messages"), ...adminErrors },
+    }),
+    async (c) => {
+      const { call_id, kind, limit } = c.req.valid("query");
+      const { results } = await c.env.DB.prepare(
+        `SELECT * FROM outbox WHERE (?1 IS NULL OR call_id = ?1) AND (?2 IS NULL OR kind = ?2)
+         ORDER BY created_at DESC, id DESC LIMIT ?3`,
+      )
+        .bind(call_id ?? null, kind ?? null, limit)
+        .all<OutboxRow>();
+      const messages = results.map(({ body, ...row }) => ({ ...row, message: JSON.parse(body) as Record<string, unknown> }));
+      return c.json({ messages }, 200);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import { type FieldProblem, fieldProblem } from "../errors";
+import { checkTargetUrl } from "../security/ssrf";
+import { BUILTIN_TEMPLATES } from "../templates/builtin";
+import { validateTemplate } from "../templates/render";
+
+/** Which fields of each action are templates, for validation on save. */
+const TEMPLATE_FIELDS = {
+  sms: ["to", "template"],
+  email: ["to", "subject", "body"],
+  task: ["title", "notes"],
+  webhook: [],
+} as const;
+
+type Loose = Record<string, unknown> | undefined;
+const isKnownType = (t: unknown): t is keyof typeof TEMPLATE_FIELDS => typeof t === "string" && t in TEMPLATE_FIELDS;
+
+/**
+ * Checks what a schema cannot: templates name only known variables, built-in bodies exist,
+ * webhook targets are not private addresses. It reads the config loosely, so that it can run
+ * beside the schema and a user sees every problem of a config at once, each with its path.
+ */
+export function checkAgentConfig(config: unknown, options: { allowPrivateTargets: boolean }): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const followUp = ((config as Loose)?.voice_tools as Loose)?.post_call_follow_up as Loose;
+  const actions = Array.isArray(followUp?.actions) ? (followUp.actions as Loose[]) : [];
+  actions.forEach((action, i) => {
+    if (!action || !isKnownType(action.type)) return;
+    const at = (field: string) => ["voice_tools", "post_call_follow_up", "actions", i, field];
+    for (const field of TEMPLATE_FIELDS[action.type]) {
+      const template = action[field];
+      if (typeof template !== "string") continue;
+      const result = validateTemplate(template);
+      if (!result.ok) problems.push(fieldProblem(at(field), result.message));
+    }
+    if (action.type === "email" && typeof action.body_template === "string" && !Object.hasOwn(BUILTIN_TEMPLATES, action.body_template)) {
+      problems.push(
+        fieldProblem(at("body_template"), `unknown built-in template; available: ${Object.keys(BUILTIN_TEMPLATES).join(", ")}`),
+      );
+    }
+    if (action.type === "webhook" && typeof action.url === "string" && URL.canParse(action.url)) {
+      const target = checkTargetUrl(action.url, { allowPrivate: options.allowPrivateTargets });
+      if (!target.ok) problems.push(fieldProblem(at("url"), target.reason));
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,86 @@
+import { z } from "@hono/zod-openapi";
+import { Identifier } from "./call-event";
+
+const Template = z.string().min(1).max(16_384);
+const ProviderName = z.string().min(1).max(64);
+
+export const SmsAction = z
+  .strictObject({
+    type: z.literal("sms"),
+    to: Template.optional().openapi({ description: "Template; defaults to the caller's number." }),
+    template: Template,
+    provider: ProviderName.optional(),
+  })
+  .openapi("SmsAction");
+
+export const EmailAction = z
+  .strictObject({
+    type: z.literal("email"),
+    to: Template.openapi({ example: "{{caller_email}}" }),
+    subject: Template,
+    body_template: z.string().min(1).max(64).optional().openapi({ description: "A built-in template name, e.g. call_summary." }),
+    body: Template.optional().openapi({ description: "A plain-text template, used when body_template is absent." }),
+    provider: ProviderName.optional(),
+  })
+  .refine((a) => a.body_template !== undefined || a.body !== undefined, {
+    message: "give body_template or body",
+    path: ["body"],
+  })
+  .openapi("EmailAction");
+
+export const WebhookAction = z
+  .strictObject({
+    type: z.literal("webhook"),
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    include_transcript: z.boolean().default(false),
+    include_recording_url: z.boolean().default(false),
+  })
+  .openapi("WebhookAction");
+
+export const TaskAction = z
+  .strictObject({
+    type: z.literal("task"),
+    title: Template,
+    notes: Template.optional(),
+    due_in_days: z.number().int().min(0).max(365).optional(),
+    provider: ProviderName.optional(),
+  })
+  .openapi("TaskAction");
+
+export const Action = z.discriminatedUnion("type", [SmsAction, EmailAction, WebhookAction, TaskAction]);
+export type Action = z.infer<typeof Action>;
+export type ActionType = Action["type"];
+export const ACTION_TYPES = ["sms", "email", "webhook", "task"] as const satisfies readonly ActionType[];
+
+export const PostCallFollowUp = z.strictObject({
+  enabled: z.boolean().default(false),
+  actions: z.array(Action).max(20).default([]),
+});
+
+/** What a user writes: the body of PUT, and the result a merge patch must produce. */
+export const AgentConfig = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    voice_tools: z
+      .strictObject({ post_call_follow_up: PostCallFollowUp.optional() })
+      .optional(),
+  })
+  .openapi("AgentConfig");
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** What the API returns and what the ledger snapshots. */
+export const Agent = z
+  .object({
+    id: Identifier,
+    name: z.string(),
+    voice_tools: z.object({ post_call_follow_up: PostCallFollowUp }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Agent");
+export type Agent = z.infer<typeof Agent>;
+
+export type SmsAction = z.infer<typeof SmsAction>;
+export type EmailAction = z.infer<typeof EmailAction>;
+export type WebhookAction = z.infer<typeof WebhookAction>;
+export type TaskAction = z.infer<typeof TaskAction>;

@@ -1,0 +1,89 @@
+import { Agent, AgentConfig, PostCallFollowUp } from "../schemas/agent";
+
+interface AgentRow {
+  id: string;
+  name: string;
+  config: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Cached "no such agent" marker, so unknown agents do not reach D1 on every event. */
+const MISSING = { missing: true } as const;
+const cacheKey = (id: string) => `agent:${id}`;
+
+function fromRow(row: AgentRow): Agent {
+  const config = JSON.parse(row.config) as AgentConfig;
+  return {
+    id: row.id,
+    name: row.name,
+    voice_tools: { post_call_follow_up: PostCallFollowUp.parse(config.voice_tools?.post_call_follow_up ?? {}) },
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** The stored config as a user wrote it: what a merge patch applies to. */
+export function toConfig(agent: Agent): AgentConfig {
+  return { name: agent.name, voice_tools: agent.voice_tools };
+}
+
+export class AgentStore {
+  constructor(
+    private readonly db: D1Database,
+    private readonly cache: KVNamespace,
+  ) {}
+
+  /** Reads from D1, the source of truth. */
+  async get(id: string): Promise<Agent | null> {
+    const row = await this.db.prepare("SELECT * FROM agents WHERE id = ?").bind(id).first<AgentRow>();
+    return row ? fromRow(row) : null;
+  }
+
+  /** Read-through cache for the ingest hot path; every write below invalidates it. */
+  async getCached(id: string): Promise<Agent | null> {
+    const hit = await this.cache.get<Agent | typeof MISSING>(cacheKey(id), "json");
+    if (hit) return "missing" in hit ? null : hit;
+    const agent = await this.get(id);
+    await this.cache.put(cacheKey(id), JSON.stringify(agent ?? MISSING), { expirationTtl: 3600 });
+    return agent;
+  }
+
+  /** Creates or replaces the agent; returns it and whether it was created. */
+  async put(id: string, config: AgentConfig, now: string): Promise<{ agent: Agent; created: boolean }> {
+    const name = config.name ?? id;
+    const stored = JSON.stringify({ voice_tools: config.voice_tools ?? {} });
+    // One batch is one transaction, so "did it exist" and the write cannot be split by another writer.
+    const [existed, written] = await this.db.batch<{ n: number } | AgentRow>([
+      this.db.prepare("SELECT COUNT(*) AS n FROM agents WHERE id = ?").bind(id),
+      this.db
+        .prepare(
+          `INSERT INTO agents (id, name, config, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at
+           RETURNING *`,
+        )
+        .bind(id, name, stored, now),
+    ]);
+    await this.cache.delete(cacheKey(id));
+    const created = (existed!.results[0] as { n: number }).n === 0;
+    return { agent: fromRow(written!.results[0] as AgentRow), created };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.prepare("DELETE FROM agents WHERE id = ?").bind(id).run();
+    await this.cache.delete(cacheKey(id));
+    return result.meta.changes > 0;
+  }
+
+  /** Keyset pagination by id: stable under concurrent writes, unlike OFFSET. */
+  async list(limit: number, after?: string): Promise<{ agents: Agent[]; next_cursor: string | null }> {
+    const { results } = await this.db
+      .prepare("SELECT * FROM agents WHERE id > ?1 ORDER BY id LIMIT ?2")
+      .bind(after ?? "", limit + 1)
+      .all<AgentRow>();
+    const page = results.slice(0, limit).map(fromRow);
+    return { agents: page, next_cursor: results.length > limit ? page[page.length - 1]!.id : null };
+  }
+}
+
+export { Agent, AgentConfig };

@@ -1,0 +1,181 @@
+import type { AttemptRecord } from "../ledger/call-ledger";
+
+export interface CallRow {
+  call_id: string;
+  agent_id: string;
+  status: "accepted" | "no_actions";
+  reason: string | null;
+  action_count: number;
+  ended_at: string | null;
+  received_at: string;
+}
+
+export interface ActionRow {
+  id: string;
+  call_id: string;
+  agent_id: string;
+  action_index: number;
+  action_type: string;
+  provider: string | null;
+  target: string | null;
+  status: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AttemptRow {
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
+  response_body: string | null;
+  provider_id: string | null;
+}
+
+export interface DeliveryFilter {
+  status?: string;
+  type?: string;
+  agent_id?: string;
+  call_id?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+const encodeCursor = (row: ActionRow) => btoa(JSON.stringify([row.created_at, row.id]));
+function decodeCursor(cursor: string): [string, string] | null {
+  try {
+    const value = JSON.parse(atob(cursor)) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) {
+      return value as [string, string];
+    }
+  } catch {
+    // fall through: an unreadable cursor is the caller's mistake, reported by the route
+  }
+  return null;
+}
+
+/** The D1 delivery log: one row per action of a call, one row per attempt. */
+export class DeliveryLog {
+  constructor(private readonly db: D1Database) {}
+
+  async upsert(call: CallRow, actions: ActionRow[]): Promise<void> {
+    const statements = [
+      this.db
+        .prepare(
+          `INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (agent_id, call_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+             action_count = excluded.action_count`,
+        )
+        .bind(call.call_id, call.agent_id, call.status, call.reason, call.action_count, call.ended_at, call.received_at),
+      ...actions.map((a) =>
+        this.db
+          .prepare(
+            `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
+               attempts, last_status, last_error, next_attempt_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+               last_status = excluded.last_status, last_error = excluded.last_error,
+               next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at`,
+          )
+          .bind(
+            a.id,
+            a.call_id,
+            a.agent_id,
+            a.action_index,
+            a.action_type,
+            a.provider,
+            a.target,
+            a.status,
+            a.attempts,
+            a.last_status,
+            a.last_error,
+            a.next_attempt_at,
+            a.created_at,
+            a.updated_at,
+          ),
+      ),
+    ];
+    await this.db.batch(statements);
+  }
+
+  async recordAttempt(deliveryId: string, attempt: number, r: AttemptRecord): Promise<void> {
+    await this.db
+      .prepare(
+        `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code, error,
+           response_body, provider_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(
+        deliveryId,
+        attempt,
+        r.started_at,
+        r.duration_ms,
+        r.outcome,
+        r.status_code ?? null,
+        r.error ?? null,
+        r.response_body ?? null,
+        r.provider_id ?? null,
+      )
+      .run();
+  }
+
+  async get(id: string): Promise<ActionRow | null> {
+    return this.db.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<ActionRow>();
+  }
+
+  async attempts(deliveryId: string): Promise<AttemptRow[]> {
+    const { results } = await this.db
+      .prepare("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt")
+      .bind(deliveryId)
+      .all<AttemptRow>();
+    return results;
+  }
+
+  /** Calls with this id, across agents (call ids are the platform's, unique per agent). */
+  async callsById(callId: string): Promise<CallRow[]> {
+    const { results } = await this.db
+      .prepare("SELECT * FROM calls WHERE call_id = ? ORDER BY received_at DESC")
+      .bind(callId)
+      .all<CallRow>();
+    return results;
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). Returns null for an unreadable cursor. */
+  async list(f: DeliveryFilter): Promise<{ deliveries: ActionRow[]; next_cursor: string | null } | null> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (f.status) add("status = ?", f.status);
+    if (f.type) add("action_type = ?", f.type);
+    if (f.agent_id) add("agent_id = ?", f.agent_id);
+    if (f.call_id) add("call_id = ?", f.call_id);
+    if (f.since) add("created_at >= ?", f.since);
+    if (f.until) add("created_at < ?", f.until);
+    if (f.cursor) {
+      const after = decodeCursor(f.cursor);
+      if (!after) return null;
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      args.push(after[0], after[0], after[1]);
+    }
+    const sql = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+                 ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const { results } = await this.db
+      .prepare(sql)
+      .bind(...args, f.limit + 1)
+      .all<ActionRow>();
+    const page = results.slice(0, f.limit);
+    return { deliveries: page, next_cursor: results.length > f.limit ? encodeCursor(page[page.length - 1]!) : null };
+  }
+}

@@ -1,0 +1,77 @@
+import { SELF, env, runInDurableObject } from "cloudflare:test";
+import type { Job } from "../src/ledger/plan";
+import { ledgerFor } from "../src/pipeline/consumer";
+
+export const ADMIN = { authorization: "Bearer test-admin-key" };
+export const INGEST = { authorization: "Bearer test-ingest-key" };
+
+/** The seed's PATCH body, verbatim. */
+export const SEED_CONFIG = {
+  voice_tools: {
+    post_call_follow_up: {
+      enabled: true,
+      actions: [
+        { type: "sms", template: "Thanks for calling {agent_name}! Your reference number is {call_id}." },
+        { type: "webhook", url: "https://your-crm.com/api/call-completed", include_transcript: true, include_recording_url: true },
+        { type: "email", to: "{caller_email}", subject: "Your call summary — {date}", body_template: "call_summary" },
+      ],
+    },
+  },
+};
+
+let counter = 0;
+/** A unique id per call, so tests never share a ledger. */
+export const uniqueId = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(counter++).toString(36)}`;
+
+export function callEvent(overrides: Record<string, unknown> = {}) {
+  return {
+    call_id: uniqueId("call"),
+    agent_id: "agent_abc123",
+    caller_number: "+14155551234",
+    duration_seconds: 230,
+    summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
+    transcript: "Agent: Hello! Caller: Hi, about my order...",
+    recording_url: "https://recordings.example.com/call_xyz789",
+    ended_at: "2026-03-10T15:04:05Z",
+    outcome: "confirmed",
+    details: { delivery_date: "March 15" },
+    metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
+    ...overrides,
+  };
+}
+
+export function request(method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN) {
+  return SELF.fetch(`https://relay.test${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export async function putAgent(agentId: string, config: unknown = SEED_CONFIG) {
+  const res = await request("PUT", `/agents/${agentId}`, config);
+  if (res.status >= 300) throw new Error(`PUT agent failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export const postEvent = (event: unknown, headers: Record<string, string> = INGEST) =>
+  request("POST", "/calls/ended", event, headers);
+
+/** The jobs a call's ledger would send now: one per active action. */
+export async function pendingJobs(agentId: string, callId: string): Promise<Job[]> {
+  return runInDurableObject(ledgerFor(env, agentId, callId), async (_instance, state) => {
+    const call = state.storage.sql.exec<{ agent_id: string; call_id: string }>("SELECT agent_id, call_id FROM call").one();
+    return state.storage.sql
+      .exec<{ idx: number; delivery_id: string; generation: number }>(
+        "SELECT idx, delivery_id, generation FROM actions WHERE state IN ('pending', 'retrying') ORDER BY idx",
+      )
+      .toArray()
+      .map((a) => ({
+        delivery_id: a.delivery_id,
+        agent_id: call.agent_id,
+        call_id: call.call_id,
+        action_index: a.idx,
+        generation: a.generation,
+      }));
+  });
+}
