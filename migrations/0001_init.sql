@@ -53,7 +53,9 @@ CREATE TABLE attempts (
   status_code   INTEGER,
   error         TEXT,
   response_body TEXT,                   -- first 1 KiB, for debugging
+  provider      TEXT,                   -- which provider handled this attempt
   provider_id   TEXT,                   -- the provider's message/task id, when it gives one
+  detail        TEXT,                   -- e.g. an SMS's segment count
   PRIMARY KEY (delivery_id, attempt)
 );
 

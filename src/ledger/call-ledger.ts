@@ -43,6 +43,9 @@ export interface AttemptRecord {
   error?: string;
   response_body?: string;
   provider_id?: string;
+  /** The provider that handled the attempt, when not the planned one. */
+  provider?: string;
+  detail?: string;
   /** When outcome is retry: when the queue will bring the job back. */
   retry_at?: number;
 }
@@ -65,6 +68,7 @@ type StoredAction = {
   generation: number;
   last_status: number | null;
   last_error: string | null;
+  provider: string | null;
   due_at: number;
   leased_until: number;
   updated_at: string;
@@ -91,7 +95,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       CREATE TABLE IF NOT EXISTS actions (
         idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL,
         state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0,
-        generation INTEGER NOT NULL DEFAULT 1, last_status INTEGER, last_error TEXT,
+        generation INTEGER NOT NULL DEFAULT 1, last_status INTEGER, last_error TEXT, provider TEXT,
         due_at INTEGER NOT NULL, leased_until INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
     `);
   }
@@ -179,10 +183,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = new Date().toISOString();
     this.sql.exec(
       `UPDATE actions SET state = ?, attempts = attempts + 1, round_attempts = round_attempts + 1,
-         last_status = ?, last_error = ?, due_at = ?, leased_until = 0, updated_at = ? WHERE idx = ?`,
+         last_status = ?, last_error = ?, provider = COALESCE(?, provider), due_at = ?, leased_until = 0, updated_at = ?
+       WHERE idx = ?`,
       state,
       attempt.status_code ?? null,
       attempt.error ?? null,
+      attempt.provider ?? null,
       attempt.retry_at ?? Date.now(),
       now,
       index,
@@ -303,7 +309,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       agent_id: call.agent_id,
       action_index: a.idx,
       action_type: action.type,
-      provider: providerFor(action),
+      provider: a.provider ?? providerFor(action),
       target: targetOf(action),
       status: a.state,
       attempts: a.attempts,

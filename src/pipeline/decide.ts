@@ -23,6 +23,8 @@ export function decide(
     error: result.error,
     response_body: result.response_body,
     provider_id: result.provider_id,
+    provider: result.provider,
+    detail: result.detail,
   };
   if (result.outcome !== "retry") return { kind: "ack", record: base };
   const delaySeconds = retryDelaySeconds({ attempt, retryAfterSeconds: result.retry_after_seconds, random });

@@ -1,8 +1,10 @@
 import { readConfig } from "../config";
 import type { Claim } from "../ledger/call-ledger";
 import type { Action } from "../schemas/agent";
-import { outboxProvider } from "../providers/outbox";
-import type { MessageKind, Outgoing, Provider, SendContext, SendResult } from "../providers/types";
+import { sendHttp } from "../providers/http";
+import { chooseProvider } from "../providers/registry";
+import { describeSegments, smsSegments } from "../providers/sms/segments";
+import { type MessageKind, type Outgoing, type Provider, type SendContext, type SendResult, type Settings, isHttpProvider } from "../providers/types";
 import { sendWebhook, webhookPayload } from "../providers/webhook";
 import { buildTemplateContext, type TemplateContext } from "../templates/context";
 import { builtinTemplate } from "../templates/builtin";
@@ -20,40 +22,43 @@ export type Rendered<K extends MessageKind = MessageKind> =
   | { kind: K; skip: string };
 
 /**
+ * A value that ends up in a header or an address field: line breaks would let a caller's
+ * data add headers or recipients, so they become spaces.
+ */
+export const singleLine = (value: string) => value.replace(/[\r\n\u2028\u2029]+/g, " ").trim();
+
+/**
  * Renders an email, SMS or task action into the message its provider receives.
  * Pure: the same claim always renders the same message.
  */
-export function renderMessage(action: Exclude<Action, { type: "webhook" }>, context: TemplateContext): Rendered {
+export function renderMessage(action: Exclude<Action, { type: "webhook" }>, context: TemplateContext, settings: Settings = {}): Rendered {
   switch (action.type) {
     case "sms": {
-      const to = renderTemplate(action.to ?? "{{caller_number}}", context, "text").trim();
+      const to = singleLine(renderTemplate(action.to ?? "{{caller_number}}", context, "text"));
       if (!to) return { kind: "sms", skip: "no recipient: the call has no caller number" };
       return { kind: "sms", message: { to, body: renderTemplate(action.template, context, "text") } };
     }
     case "email": {
-      const to = renderTemplate(action.to, context, "text").trim();
+      const to = singleLine(renderTemplate(action.to, context, "text"));
       if (!to) return { kind: "email", skip: `no recipient: "${action.to}" rendered empty` };
-      const subject = renderTemplate(action.subject, context, "text");
+      if (/[,;]/.test(to)) return { kind: "email", skip: `one recipient per action: "${to}" names several` };
+      const subject = singleLine(renderTemplate(action.subject, context, "text"));
+      const from = settings.EMAIL_FROM ? singleLine(settings.EMAIL_FROM) : undefined;
       const builtin = action.body_template ? builtinTemplate(action.body_template) : undefined;
-      const message = builtin
-        ? { to, subject, html: renderTemplate(builtin.html, context, "html"), text: renderTemplate(builtin.text, context, "text") }
-        : { to, subject, text: renderTemplate(action.body ?? "", context, "text") };
-      return { kind: "email", message };
+      const body = builtin
+        ? { html: renderTemplate(builtin.html, context, "html"), text: renderTemplate(builtin.text, context, "text") }
+        : { text: renderTemplate(action.body ?? "", context, "text") };
+      return { kind: "email", message: { ...(from ? { from } : {}), to, subject, ...body } };
     }
     case "task": {
       const message = {
-        title: renderTemplate(action.title, context, "text"),
+        title: singleLine(renderTemplate(action.title, context, "text")),
         ...(action.notes ? { notes: renderTemplate(action.notes, context, "text") } : {}),
         ...(action.due_in_days !== undefined ? { due_date: dueDate(String(context.date), action.due_in_days) } : {}),
       };
       return { kind: "task", message };
     }
   }
-}
-
-/** The provider for a kind of message. Only the outbox exists so far; real services plug in here. */
-export function selectProvider<K extends MessageKind>(kind: K, _action: Action): Provider<K> {
-  return outboxProvider(kind);
 }
 
 /** Runs one attempt of one claimed action. Never throws for anything the outside world does. */
@@ -70,18 +75,27 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
       fetch: deps.fetch,
     });
   }
+  const settings = env as unknown as Settings;
   const context = buildTemplateContext(event, claim.agent, claim.received_at);
-  const rendered = renderMessage(action, context);
+  const rendered = renderMessage(action, context, settings);
   if ("skip" in rendered) return { outcome: "skipped", error: rendered.skip };
+  const choice = chooseProvider(rendered.kind, action.provider, settings, env);
+  if (!choice.ok) return { outcome: "failed", error: choice.error };
   const ctx: SendContext = {
     delivery_id: claim.delivery_id,
     call_id: event.call_id,
     agent_id: claim.agent.id,
     env,
+    settings,
     fetch: deps.fetch,
   };
-  const provider = selectProvider(rendered.kind, action) as Provider<typeof rendered.kind>;
-  return provider.send(rendered.message, ctx);
+  const result = { ...(await sendWith(choice.provider, rendered.message, ctx)), provider: choice.provider.name };
+  const segments = rendered.kind === "sms" ? describeSegments(smsSegments((rendered.message as Outgoing["sms"]).body)) : undefined;
+  return segments ? { ...result, detail: segments } : result;
+}
+
+function sendWith<K extends MessageKind>(provider: Provider<K>, message: Outgoing[K], ctx: SendContext): Promise<SendResult> {
+  return isHttpProvider(provider) ? sendHttp(provider, message, ctx) : provider.send(message, ctx);
 }
 
 function dueDate(from: string, days: number): string {

@@ -1,12 +1,16 @@
-import type { MessageKind, Outgoing, Provider, SendContext, SendResult } from "./types";
+import type { DirectProvider, MessageKind, Outgoing, SendContext, SendResult } from "./types";
 
 /**
  * The development sink: records what would have been sent, so the whole flow can be
- * watched locally without any provider account.
+ * watched locally without any provider account. The default wherever a kind of action
+ * has no configured provider.
  */
-export function outboxProvider<K extends MessageKind>(kind: K): Provider<K> {
+export function outboxProvider<K extends MessageKind>(kind: K): DirectProvider<K> {
   return {
     name: "outbox",
+    kind,
+    requires: [],
+    describe: (message) => ({ outbox: message }),
     async send(message: Outgoing[K], ctx: SendContext): Promise<SendResult> {
       const id = `obx_${crypto.randomUUID().replaceAll("-", "")}`;
       const recipient = "to" in message ? message.to : null;

@@ -2,15 +2,22 @@
 export interface SendResult {
   outcome: "delivered" | "retry" | "failed" | "gone" | "skipped";
   status_code?: number;
+  /** Human-readable reason, with the provider's own error code when it gives one. */
   error?: string;
   /** The first KiB of the response, for the log. */
   response_body?: string;
   retry_after_seconds?: number;
   /** The provider's own id for what it created (message, task), when it gives one. */
   provider_id?: string;
+  /** A short fact worth keeping in the log, e.g. "2 segments (GSM-7)". */
+  detail?: string;
+  /** Which provider handled the attempt. */
+  provider?: string;
 }
 
 export interface EmailMessage {
+  /** Sender, "Name <address>" or a bare address; from EMAIL_FROM when the action does not say. */
+  from?: string;
   to: string;
   subject: string;
   text: string;
@@ -36,20 +43,61 @@ export interface Outgoing {
 }
 export type MessageKind = keyof Outgoing;
 
-/** Who is sending what, for providers that log or key idempotency on it. */
+/** The deployment's vars and secrets, read as plain strings. */
+export type Settings = Readonly<Record<string, string | undefined>>;
+
+/** Who is sending what, for providers that key idempotency or logs on it. */
 export interface SendContext {
   delivery_id: string;
   call_id: string;
   agent_id: string;
   env: CloudflareBindings;
+  settings: Settings;
   fetch: typeof fetch;
 }
 
+/** An HTTP request a provider wants made; also what `POST /agents/{id}/preview` shows. */
+export interface HttpCall {
+  method: "POST" | "PUT" | "GET";
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  /** The response body as text (cut at 64 KiB). */
+  body: string;
+}
+
 /**
- * A way to deliver one kind of message (an email service, an SMS gateway, a task tool).
- * Each provider is one module; it classifies its own responses into a SendResult.
+ * A service reached over its documented HTTP API. Building the request and reading the
+ * answer are pure, so both are tested directly and preview can show the request unsent.
  */
-export interface Provider<K extends MessageKind> {
+export interface HttpProvider<K extends MessageKind> {
   readonly name: string;
+  readonly kind: K;
+  /** Settings that must all be set for this provider to be usable (secrets and ids). */
+  readonly requires: readonly string[];
+  buildRequest(message: Outgoing[K], ctx: { delivery_id: string; settings: Settings }): HttpCall | Promise<HttpCall>;
+  parseResponse(answer: HttpAnswer, now: number): SendResult;
+}
+
+/**
+ * A provider that is not plain HTTP (the outbox, Cloudflare's send_email binding).
+ * `describe` is what preview shows in place of an HTTP request.
+ */
+export interface DirectProvider<K extends MessageKind> {
+  readonly name: string;
+  readonly kind: K;
+  readonly requires: readonly string[];
+  /** True when the deployment can use it (beyond `requires`, e.g. a binding exists). */
+  available?(env: CloudflareBindings): boolean;
+  describe(message: Outgoing[K]): Record<string, unknown>;
   send(message: Outgoing[K], ctx: SendContext): Promise<SendResult>;
 }
+
+export type Provider<K extends MessageKind> = HttpProvider<K> | DirectProvider<K>;
+
+export const isHttpProvider = <K extends MessageKind>(p: Provider<K>): p is HttpProvider<K> => "buildRequest" in p;

@@ -39,7 +39,9 @@ export const Attempt = z
     status_code: z.number().int().nullable(),
     error: z.string().nullable(),
     response_body: z.string().nullable().openapi({ description: "First KiB of the response" }),
+    provider: z.string().nullable(),
     provider_id: z.string().nullable(),
+    detail: z.string().nullable().openapi({ description: "e.g. an SMS's segment count" }),
   })
   .openapi("Attempt");
 const DeliveryWithAttempts = Delivery.extend({ attempt_log: z.array(Attempt) }).openapi("DeliveryWithAttempts");

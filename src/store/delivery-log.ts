@@ -35,7 +35,9 @@ export interface AttemptRow {
   status_code: number | null;
   error: string | null;
   response_body: string | null;
+  provider: string | null;
   provider_id: string | null;
+  detail: string | null;
 }
 
 export interface DeliveryFilter {
@@ -83,7 +85,7 @@ export class DeliveryLog {
             `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
                attempts, last_status, last_error, next_attempt_at, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, provider = excluded.provider,
                last_status = excluded.last_status, last_error = excluded.last_error,
                next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at`,
           )
@@ -112,7 +114,7 @@ export class DeliveryLog {
     await this.db
       .prepare(
         `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code, error,
-           response_body, provider_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           response_body, provider, provider_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         deliveryId,
@@ -123,7 +125,9 @@ export class DeliveryLog {
         r.status_code ?? null,
         r.error ?? null,
         r.response_body ?? null,
+        r.provider ?? null,
         r.provider_id ?? null,
+        r.detail ?? null,
       )
       .run();
   }

@@ -1,0 +1,107 @@
+import { classifyStatus, parseRetryAfter } from "../pipeline/retry-policy";
+import type { HttpAnswer, HttpCall, HttpProvider, MessageKind, Outgoing, SendContext, SendResult, Settings } from "./types";
+
+export const PROVIDER_TIMEOUT_MS = 10_000;
+const MAX_BODY_CHARS = 65_536;
+const EXCERPT_CHARS = 1024;
+
+/**
+ * The base URL for a provider: `<NAME>_BASE_URL` when set (regional endpoints, local test
+ * doubles), else the documented default. No trailing slash.
+ */
+export function baseUrl(settings: Settings, name: string, fallback: string): string {
+  const override = settings[`${name.toUpperCase()}_BASE_URL`]?.trim();
+  return (override || fallback).replace(/\/+$/, "");
+}
+
+/** HTTP Basic credentials, as providers such as Twilio and Mailgun expect them. */
+export function basicAuth(user: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+export const formBody = (fields: Record<string, string | undefined>): string =>
+  new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+
+/** Reads a required setting; providers are only chosen when all of `requires` are set. */
+export function setting(settings: Settings, name: string): string {
+  const value = settings[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/**
+ * Seconds until a provider says to come back: Retry-After first, then the common
+ * rate-limit reset headers (delta seconds, or an epoch in seconds or milliseconds).
+ */
+export function retryAfterFrom(headers: Headers, now: number): number | undefined {
+  const retryAfter = parseRetryAfter(headers.get("retry-after"), now);
+  if (retryAfter !== undefined) return retryAfter;
+  for (const name of ["ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset"]) {
+    const raw = headers.get(name);
+    if (!raw || !/^\d+(\.\d+)?$/.test(raw.trim())) continue;
+    const value = Number(raw);
+    if (value > 1e12) return Math.max(0, Math.ceil((value - now) / 1000)); // epoch ms
+    if (value > 1e9) return Math.max(0, Math.ceil(value - now / 1000)); // epoch s
+    return Math.ceil(value); // delta seconds
+  }
+  return undefined;
+}
+
+/**
+ * The default reading of an HTTP answer: 2xx delivered, 408/429/5xx retried (honouring
+ * rate-limit headers), other 4xx failed at once; `error` carries the provider's message.
+ */
+export function classifyAnswer(answer: HttpAnswer, now: number, error?: string, providerId?: string): SendResult {
+  const outcome = classifyStatus(answer.status);
+  const excerpt = answer.body.slice(0, EXCERPT_CHARS);
+  if (outcome === "delivered") {
+    return { outcome, status_code: answer.status, response_body: excerpt, ...(providerId ? { provider_id: providerId } : {}) };
+  }
+  return {
+    outcome,
+    status_code: answer.status,
+    response_body: excerpt,
+    error: error ?? `HTTP ${answer.status}${excerpt ? `: ${excerpt.slice(0, 200)}` : ""}`,
+    ...(outcome === "retry" ? { retry_after_seconds: retryAfterFrom(answer.headers, now) } : {}),
+  };
+}
+
+/** Parses a JSON body, or undefined when it is not JSON. */
+export function jsonOf(body: string): any {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes the provider's request and classifies the answer. Never throws. */
+export async function sendHttp<K extends MessageKind>(
+  provider: HttpProvider<K>,
+  message: Outgoing[K],
+  ctx: SendContext,
+): Promise<SendResult> {
+  let call: HttpCall;
+  try {
+    call = await provider.buildRequest(message, { delivery_id: ctx.delivery_id, settings: ctx.settings });
+  } catch (err) {
+    return { outcome: "failed", error: `${provider.name}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  let response: Response;
+  try {
+    response = await ctx.fetch(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.method === "GET" ? undefined : call.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    const reason = timedOut ? `no answer within ${PROVIDER_TIMEOUT_MS / 1000} s` : `network error: ${err instanceof Error ? err.message : String(err)}`;
+    return { outcome: "retry", error: `${provider.name}: ${reason}` };
+  }
+  const body = (await response.text().catch(() => "")).slice(0, MAX_BODY_CHARS);
+  return provider.parseResponse({ status: response.status, headers: response.headers, body }, Date.now());
+}
