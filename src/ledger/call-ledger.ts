@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
-import type { Action, Agent } from "../schemas/agent";
+import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import { type Job, deliveryId, planFollowUp, providerFor, targetOf } from "./plan";
 import { type ActionRow, type CallRow, DeliveryLog } from "../store/delivery-log";
@@ -24,7 +24,8 @@ export type Claim =
   | {
       ok: true;
       event: CallEndedEvent;
-      agent: { id: string; name: string };
+      /** The agent as it was when the call was accepted. */
+      agent: { id: string; name: string; templates: Record<string, EmailTemplate> };
       action: Action;
       delivery_id: string;
       /** 1-based attempt within the current retry budget (a replay starts a new one). */
@@ -50,7 +51,7 @@ export interface AttemptRecord {
   retry_at?: number;
 }
 
-type LedgerCall = CallRow & { agent_name: string };
+type LedgerCall = CallRow & { agent_name: string; agent_templates: string };
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -89,7 +90,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS call (
         id INTEGER PRIMARY KEY CHECK (id = 1),
-        agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL,
+        agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL,
         status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS actions (
@@ -114,10 +115,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO call VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
+        JSON.stringify(agent?.templates ?? {}),
         plan.actions.length > 0 ? "accepted" : "no_actions",
         plan.reason,
         event.ended_at ?? null,
@@ -166,7 +168,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return {
       ok: true,
       event: this.event(),
-      agent: { id: call.agent_id, name: call.agent_name },
+      agent: { id: call.agent_id, name: call.agent_name, templates: JSON.parse(call.agent_templates) as Record<string, EmailTemplate> },
       action: JSON.parse(row.action) as Action,
       delivery_id: row.delivery_id,
       attempt: row.round_attempts + 1,
@@ -335,6 +337,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         agent_id: string;
         call_id: string;
         agent_name: string;
+        agent_templates: string;
         status: string;
         reason: string | null;
         ended_at: string | null;

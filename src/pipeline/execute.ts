@@ -1,6 +1,6 @@
 import { readConfig } from "../config";
 import type { Claim } from "../ledger/call-ledger";
-import type { Action } from "../schemas/agent";
+import type { Action, EmailTemplate } from "../schemas/agent";
 import { sendHttp } from "../providers/http";
 import { chooseProvider } from "../providers/registry";
 import { describeSegments, smsSegments } from "../providers/sms/segments";
@@ -31,7 +31,12 @@ export const singleLine = (value: string) => value.replace(/[\r\n\u2028\u2029]+/
  * Renders an email, SMS or task action into the message its provider receives.
  * Pure: the same claim always renders the same message.
  */
-export function renderMessage(action: Exclude<Action, { type: "webhook" }>, context: TemplateContext, settings: Settings = {}): Rendered {
+export function renderMessage(
+  action: Exclude<Action, { type: "webhook" }>,
+  context: TemplateContext,
+  options: { settings?: Settings; templates?: Record<string, EmailTemplate> } = {},
+): Rendered {
+  const settings = options.settings ?? {};
   switch (action.type) {
     case "sms": {
       const to = singleLine(renderTemplate(action.to ?? "{{caller_number}}", context, "text"));
@@ -44,9 +49,12 @@ export function renderMessage(action: Exclude<Action, { type: "webhook" }>, cont
       if (/[,;]/.test(to)) return { kind: "email", skip: `one recipient per action: "${to}" names several` };
       const subject = singleLine(renderTemplate(action.subject, context, "text"));
       const from = settings.EMAIL_FROM ? singleLine(settings.EMAIL_FROM) : undefined;
-      const builtin = action.body_template ? builtinTemplate(action.body_template) : undefined;
-      const body = builtin
-        ? { html: renderTemplate(builtin.html, context, "html"), text: renderTemplate(builtin.text, context, "text") }
+      // An agent's own template of the same name wins over the built-in one.
+      const named = action.body_template
+        ? (options.templates?.[action.body_template] ?? builtinTemplate(action.body_template))
+        : undefined;
+      const body = named
+        ? { html: renderTemplate(named.html, context, "html"), text: renderTemplate(named.text, context, "text") }
         : { text: renderTemplate(action.body ?? "", context, "text") };
       return { kind: "email", message: { ...(from ? { from } : {}), to, subject, ...body } };
     }
@@ -77,7 +85,7 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
   }
   const settings = env as unknown as Settings;
   const context = buildTemplateContext(event, claim.agent, claim.received_at);
-  const rendered = renderMessage(action, context, settings);
+  const rendered = renderMessage(action, context, { settings, templates: claim.agent.templates });
   if ("skip" in rendered) return { outcome: "skipped", error: rendered.skip };
   const choice = chooseProvider(rendered.kind, action.provider, settings, env);
   if (!choice.ok) return { outcome: "failed", error: choice.error };

@@ -4,9 +4,11 @@ import { AppError, validationFailed, zodProblems } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
 import { adminAuth } from "../middleware/admin-auth";
 import { jsonBody } from "../middleware/json-body";
-import { Agent, AgentConfig } from "../schemas/agent";
+import { previewAgent } from "../pipeline/preview";
+import { ACTION_TYPES, Agent, AgentConfig } from "../schemas/agent";
 import { checkAgentConfig } from "../schemas/agent-checks";
-import { Identifier } from "../schemas/call-event";
+import { CallEndedEvent, Identifier } from "../schemas/call-event";
+import { SAMPLE_CALL } from "../templates/sample-call";
 import { adminErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore, toConfig } from "../store/agents";
 
@@ -30,6 +32,33 @@ const MergePatch = z.record(z.string(), z.unknown()).openapi("AgentMergePatch", 
     },
   },
 });
+
+const PreviewRequest = z
+  .object({
+    call: CallEndedEvent.partial({ call_id: true, agent_id: true }).optional().openapi({ description: "Omit to use a built-in sample call" }),
+  })
+  .openapi("PreviewRequest");
+
+const PreviewResult = z
+  .object({
+    agent_id: z.string(),
+    sample: z.boolean(),
+    call: CallEndedEvent,
+    actions: z.array(
+      z.object({
+        index: z.number().int(),
+        type: z.enum(ACTION_TYPES),
+        status: z.enum(["ready", "skipped", "error"]),
+        reason: z.string().optional(),
+        provider: z.string().optional(),
+        provider_choice: z.string().optional(),
+        message: z.unknown().optional(),
+        request: z.unknown().optional(),
+        sms: z.object({ encoding: z.string(), units: z.number(), segments: z.number(), summary: z.string() }).optional(),
+      }),
+    ),
+  })
+  .openapi("PreviewResult");
 
 const store = (env: CloudflareBindings) => new AgentStore(env.DB, env.CONFIG_CACHE);
 
@@ -133,6 +162,35 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
       return c.json(await store(c.env).list(limit, cursor), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/agents/{agent_id}/preview",
+      summary: "Render every action against a call (or a built-in sample) and show exactly what would be sent, sending nothing",
+      description: "Provider requests are shown with credentials replaced by [redacted].",
+      tags: ["agents"],
+      security,
+      middleware,
+      request: {
+        params: AgentParams,
+        body: {
+          required: false,
+          content: { "application/json": { schema: PreviewRequest } },
+        },
+      },
+      responses: { 200: json(PreviewResult, "What each action would send"), ...adminErrors, ...notFound },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid("param");
+      const agent = await store(c.env).get(agent_id);
+      if (!agent) throw new AppError("not_found", `no agent "${agent_id}"`);
+      const given = c.req.valid("json")?.call;
+      const call = { ...(given ? { call_id: "call_preview" } : SAMPLE_CALL), ...given, agent_id };
+      const actions = await previewAgent(agent, call, c.env);
+      return c.json({ agent_id, sample: !given, call, actions }, 200);
     },
   );
 

@@ -1,4 +1,5 @@
 import { type FieldProblem, fieldProblem } from "../errors";
+import { providerNames } from "../providers/registry";
 import { checkTargetUrl } from "../security/ssrf";
 import { BUILTIN_TEMPLATES } from "../templates/builtin";
 import { validateTemplate } from "../templates/render";
@@ -21,6 +22,15 @@ const isKnownType = (t: unknown): t is keyof typeof TEMPLATE_FIELDS => typeof t 
  */
 export function checkAgentConfig(config: unknown, options: { allowPrivateTargets: boolean }): FieldProblem[] {
   const problems: FieldProblem[] = [];
+  const templates = (config as Loose)?.templates as Record<string, Loose> | undefined;
+  for (const [name, template] of Object.entries(templates && typeof templates === "object" ? templates : {})) {
+    for (const part of ["html", "text"] as const) {
+      const source = template?.[part];
+      if (typeof source !== "string") continue;
+      const result = validateTemplate(source);
+      if (!result.ok) problems.push(fieldProblem(["templates", name, part], result.message));
+    }
+  }
   const followUp = ((config as Loose)?.voice_tools as Loose)?.post_call_follow_up as Loose;
   const actions = Array.isArray(followUp?.actions) ? (followUp.actions as Loose[]) : [];
   actions.forEach((action, i) => {
@@ -32,10 +42,13 @@ export function checkAgentConfig(config: unknown, options: { allowPrivateTargets
       const result = validateTemplate(template);
       if (!result.ok) problems.push(fieldProblem(at(field), result.message));
     }
-    if (action.type === "email" && typeof action.body_template === "string" && !Object.hasOwn(BUILTIN_TEMPLATES, action.body_template)) {
-      problems.push(
-        fieldProblem(at("body_template"), `unknown built-in template; available: ${Object.keys(BUILTIN_TEMPLATES).join(", ")}`),
-      );
+    const known = (name: string) => Object.hasOwn(BUILTIN_TEMPLATES, name) || (templates !== undefined && Object.hasOwn(templates, name));
+    if (action.type === "email" && typeof action.body_template === "string" && !known(action.body_template)) {
+      const available = [...Object.keys(BUILTIN_TEMPLATES), ...Object.keys(templates ?? {})];
+      problems.push(fieldProblem(at("body_template"), `unknown template; available: ${available.join(", ")}`));
+    }
+    if (typeof action.provider === "string" && action.type !== "webhook" && !providerNames(action.type).includes(action.provider)) {
+      problems.push(fieldProblem(at("provider"), `unknown ${action.type} provider; known: ${providerNames(action.type).join(", ")}`));
     }
     if (action.type === "webhook" && typeof action.url === "string" && URL.canParse(action.url)) {
       const target = checkTargetUrl(action.url, { allowPrivate: options.allowPrivateTargets });

@@ -57,10 +57,23 @@ export const PostCallFollowUp = z.strictObject({
   actions: z.array(Action).max(20).default([]),
 });
 
+const TemplateName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "use lowercase letters, digits and _");
+
+/** An email body an agent defines, or a per-agent override of a built-in one (same name). */
+export const EmailTemplate = z
+  .strictObject({
+    html: z.string().min(1).max(65_536).openapi({ description: "Rendered with HTML escaping of every variable" }),
+    text: z.string().min(1).max(65_536).openapi({ description: "The plain-text alternative; never escaped" }),
+  })
+  .openapi("EmailTemplate");
+export type EmailTemplate = z.infer<typeof EmailTemplate>;
+export const AgentTemplates = z.record(TemplateName, EmailTemplate);
+
 /** What a user writes: the body of PUT, and the result a merge patch must produce. */
 export const AgentConfig = z
   .strictObject({
     name: z.string().min(1).max(200).optional(),
+    templates: AgentTemplates.optional().openapi({ description: "Email bodies by name; a built-in name overrides the built-in for this agent" }),
     voice_tools: z
       .strictObject({ post_call_follow_up: PostCallFollowUp.optional() })
       .optional(),
@@ -73,6 +86,7 @@ export const Agent = z
   .object({
     id: Identifier,
     name: z.string(),
+    templates: AgentTemplates,
     voice_tools: z.object({ post_call_follow_up: PostCallFollowUp }),
     created_at: z.string(),
     updated_at: z.string(),

@@ -17,6 +17,7 @@ function fromRow(row: AgentRow): Agent {
   return {
     id: row.id,
     name: row.name,
+    templates: config.templates ?? {},
     voice_tools: { post_call_follow_up: PostCallFollowUp.parse(config.voice_tools?.post_call_follow_up ?? {}) },
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -25,7 +26,7 @@ function fromRow(row: AgentRow): Agent {
 
 /** The stored config as a user wrote it: what a merge patch applies to. */
 export function toConfig(agent: Agent): AgentConfig {
-  return { name: agent.name, voice_tools: agent.voice_tools };
+  return { name: agent.name, templates: agent.templates, voice_tools: agent.voice_tools };
 }
 
 export class AgentStore {
@@ -52,7 +53,7 @@ export class AgentStore {
   /** Creates or replaces the agent; returns it and whether it was created. */
   async put(id: string, config: AgentConfig, now: string): Promise<{ agent: Agent; created: boolean }> {
     const name = config.name ?? id;
-    const stored = JSON.stringify({ voice_tools: config.voice_tools ?? {} });
+    const stored = JSON.stringify({ templates: config.templates ?? {}, voice_tools: config.voice_tools ?? {} });
     // One batch is one transaction, so "did it exist" and the write cannot be split by another writer.
     const [existed, written] = await this.db.batch<{ n: number } | AgentRow>([
       this.db.prepare("SELECT COUNT(*) AS n FROM agents WHERE id = ?").bind(id),

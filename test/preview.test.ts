@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { SEED_CONFIG, putAgent, request, uniqueId } from "./helpers";
+
+describe("POST /agents/{agent_id}/preview", () => {
+  it("renders every action of the seed config against the built-in sample call", async () => {
+    const id = uniqueId("agent");
+    await putAgent(id, { name: "Acme Support", ...SEED_CONFIG });
+    const res = await request("POST", `/agents/${id}/preview`);
+    expect(res.status).toBe(200);
+    const preview = (await res.json()) as any;
+    expect(preview.sample).toBe(true);
+    const [sms, webhook, email] = preview.actions;
+    expect(sms).toMatchObject({
+      status: "ready",
+      provider: "outbox",
+      message: { to: "+14155551234", body: "Thanks for calling Acme Support! Your reference number is call_sample_0001." },
+      sms: { encoding: "GSM-7", segments: 1 },
+    });
+    expect(webhook.status).toBe("ready");
+    expect(webhook.request.url).toBe("https://your-crm.com/api/call-completed");
+    expect(webhook.request.headers["webhook-signature"]).toMatch(/^v1,/);
+    expect(JSON.parse(webhook.request.body)).toMatchObject({ event: "post_call_follow_up", call_id: "call_sample_0001" });
+    expect(email.message.subject).toBe("Your call summary — 2026-03-10");
+    expect(email.message.html).toContain("Acme Support");
+  });
+
+  it("uses a call you give, and sends nothing", async () => {
+    const id = uniqueId("agent");
+    await putAgent(id, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi {{caller_name}} ✓" }] } } });
+    const res = await request("POST", `/agents/${id}/preview`, { call: { caller_number: "+447700900123", metadata: { caller_name: "Ada" } } });
+    const preview = (await res.json()) as any;
+    expect(preview.sample).toBe(false);
+    expect(preview.actions[0].message).toEqual({ to: "+447700900123", body: "Hi Ada ✓" });
+    expect(preview.actions[0].sms.encoding).toBe("UCS-2");
+    const outbox = (await (await request("GET", "/outbox?call_id=call_preview")).json()) as any;
+    expect(outbox.messages).toHaveLength(0);
+  });
+
+  it("shows a skipped action and why", async () => {
+    const id = uniqueId("agent");
+    await putAgent(id, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "email", to: "{{caller_email}}", subject: "Hi", body: "x" }] } } });
+    const preview = (await (await request("POST", `/agents/${id}/preview`, { call: { metadata: {} } })).json()) as any;
+    expect(preview.actions[0]).toMatchObject({ status: "skipped" });
+    expect(preview.actions[0].reason).toMatch(/no recipient/);
+  });
+
+  it("answers 404 for an unknown agent and 422 for a malformed call", async () => {
+    expect((await request("POST", `/agents/${uniqueId("ghost")}/preview`)).status).toBe(404);
+    const id = uniqueId("agent");
+    await putAgent(id);
+    const res = await request("POST", `/agents/${id}/preview`, { call: { duration_seconds: "long" } });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).errors[0].path).toBe("$.call.duration_seconds");
+  });
+});
+
+describe("per-agent templates", () => {
+  it("overrides a built-in body for one agent only", async () => {
+    const id = uniqueId("agent");
+    await putAgent(id, {
+      templates: { call_summary: { html: "<p>Bye {{caller_name}}</p>", text: "Bye {{caller_name}}" } },
+      voice_tools: {
+        post_call_follow_up: {
+          enabled: true,
+          actions: [{ type: "email", to: "{{caller_email}}", subject: "Summary", body_template: "call_summary" }],
+        },
+      },
+    });
+    const preview = (await (await request("POST", `/agents/${id}/preview`, { call: { metadata: { caller_email: "a@b.test", caller_name: "<Ann>" } } })).json()) as any;
+    expect(preview.actions[0].message).toMatchObject({ html: "<p>Bye &lt;Ann&gt;</p>", text: "Bye <Ann>" });
+  });
+
+  it("validates template bodies and provider names on save, with paths", async () => {
+    const res = await request("PUT", `/agents/${uniqueId("agent")}`, {
+      templates: { welcome: { html: "<p>{{nope}}</p>", text: "ok" } },
+      voice_tools: {
+        post_call_follow_up: {
+          enabled: true,
+          actions: [
+            { type: "sms", template: "Hi", provider: "carrier-pigeon" },
+            { type: "email", to: "{{caller_email}}", subject: "S", body_template: "welcome" },
+          ],
+        },
+      },
+    });
+    expect(res.status).toBe(422);
+    const problem = (await res.json()) as any;
+    const byPath = Object.fromEntries(problem.errors.map((e: any) => [e.path, e.message]));
+    expect(byPath["$.templates.welcome.html"]).toMatch(/nope/);
+    expect(byPath["$.voice_tools.post_call_follow_up.actions[0].provider"]).toMatch(/outbox/);
+    expect(byPath).not.toHaveProperty(["$.voice_tools.post_call_follow_up.actions[1].body_template"]);
+  });
+});
