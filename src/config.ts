@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "./errors";
+import { decodeSecret } from "./security/standard-webhooks";
 
 const Flag = z
   .enum(["true", "false", "1", "0", ""])
@@ -11,8 +12,21 @@ const Secret = z
   .optional()
   .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
 
+/** A Standard Webhooks secret must decode to key bytes, or every signature would fail. */
+const isSigningSecret = (secret: string) => {
+  try {
+    return decodeSecret(secret).length > 0;
+  } catch {
+    return false;
+  }
+};
+const SigningSecret = Secret.refine((v) => v === undefined || isSigningSecret(v), "must be whsec_ followed by base64");
+
 /** Several signing secrets may be given, space- or comma-separated, for key rotation. */
-const SecretList = Secret.transform((v) => (v ? v.split(/[\s,]+/).filter(Boolean) : []));
+const SecretList = Secret.transform((v) => (v ? v.split(/[\s,]+/).filter(Boolean) : [])).refine(
+  (list) => list.every(isSigningSecret),
+  "must be whsec_ followed by base64",
+);
 
 const PositiveInt = (fallback: number) =>
   z
@@ -36,7 +50,7 @@ const ConfigSchema = z.object({
   ADMIN_API_KEY: Secret,
   INGEST_API_KEY: Secret,
   INGEST_SIGNING_SECRET: SecretList,
-  WEBHOOK_SIGNING_SECRET: Secret,
+  WEBHOOK_SIGNING_SECRET: SigningSecret,
   ALLOW_PRIVATE_TARGETS: Flag,
   MAX_BODY_BYTES: PositiveInt(1_048_576),
   WATCHDOG_SECONDS: PositiveInt(300),

@@ -9,6 +9,8 @@ export function ledgerFor(env: CloudflareBindings, agentId: string, callId: stri
   return ns.get(ns.idFromName(`${agentId}\n${callId}`));
 }
 
+const CRASH_RETRY_SECONDS = 90;
+
 function isJob(body: unknown): body is Job {
   const j = body as Partial<Job> | null;
   return (
@@ -54,10 +56,10 @@ async function consumeOne(message: Message<unknown>, env: CloudflareBindings, de
     if (decision.kind === "dead-letter") await env.ACTIONS_DLQ.send(job, { contentType: "json" });
     message.ack();
   } catch (err) {
-    // Our own fault (or the ledger unreachable): let the queue retry; past max_retries it
-    // goes to the dead-letter queue, whose consumer records the action as failed.
+    // Our own fault (or the ledger unreachable): let the queue retry, after the claim's lease
+    // has run out; past max_retries it goes to the dead-letter queue, recorded as failed there.
     console.error("consumer: attempt crashed", { delivery_id: job.delivery_id, error: String(err) });
-    message.retry({ delaySeconds: 30 });
+    message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
   }
 }
 
@@ -65,10 +67,15 @@ async function consumeOne(message: Message<unknown>, env: CloudflareBindings, de
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: CloudflareBindings): Promise<void> {
   for (const message of batch.messages) {
     const job = message.body;
-    if (isJob(job)) {
-      await ledgerFor(env, job.agent_id, job.call_id).deadLetter(job.action_index, "dead-lettered: retries exhausted");
-      console.warn("dlq: action failed for good", { delivery_id: job.delivery_id, call_id: job.call_id });
+    try {
+      if (isJob(job)) {
+        await ledgerFor(env, job.agent_id, job.call_id).deadLetter(job.action_index, "dead-lettered: retries exhausted");
+        console.warn("dlq: action failed for good", { delivery_id: job.delivery_id, call_id: job.call_id });
+      }
+      message.ack();
+    } catch (err) {
+      console.error("dlq: could not record a dead letter", { id: message.id, error: String(err) });
+      message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
     }
-    message.ack();
   }
 }
