@@ -42,7 +42,8 @@ export async function runAction(
   const requests: SeenRequest[] = [];
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const req = new Request(input as RequestInfo, init as RequestInit);
-    const seen = { method: req.method, url: req.url, headers: req.headers, body: await req.text() };
+    // Decoded by hand: workerd warns when .text() reads a form-encoded body.
+    const seen = { method: req.method, url: req.url, headers: req.headers, body: new TextDecoder().decode(await req.arrayBuffer()) };
     requests.push(seen);
     return answer(seen);
   });

@@ -1,0 +1,18 @@
+import type { Settings } from "../types";
+
+/** A setting that may be absent; blank counts as absent so an empty secret never becomes a sender. */
+export const optionalSetting = (settings: Settings, name: string): string | undefined => settings[name]?.trim() || undefined;
+
+/** The recipient as the provider should see it: E.164 passed through, stray whitespace dropped. */
+export function recipient(to: string): string {
+  const trimmed = to.trim();
+  if (!trimmed) throw new Error("no recipient number");
+  return trimmed;
+}
+
+/** A string field from untyped JSON, or undefined. Numbers count: some APIs send ids and codes as either. */
+export function textOf(value: unknown): string | undefined {
+  if (typeof value === "string") return value || undefined;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}

@@ -1,0 +1,47 @@
+import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import type { HttpProvider } from "../types";
+import { failure, str, withRetryAfter } from "./shared";
+
+/**
+ * Todoist, through its unified API v1 (REST v2 is deprecated).
+ * Settings: TODOIST_API_TOKEN; optional TODOIST_PROJECT_ID (else the Inbox), TODOIST_BASE_URL.
+ */
+export const todoist: HttpProvider<"task"> = {
+  name: "todoist",
+  kind: "task",
+  requires: ["TODOIST_API_TOKEN"],
+  buildRequest(message, { delivery_id, settings }) {
+    const project = settings.TODOIST_PROJECT_ID?.trim();
+    return {
+      method: "POST",
+      url: `${baseUrl(settings, "todoist", "https://api.todoist.com")}/api/v1/tasks`,
+      headers: {
+        authorization: `Bearer ${setting(settings, "TODOIST_API_TOKEN")}`,
+        "content-type": "application/json",
+        // Todoist drops a repeated request with the same id, so a retry after a lost answer adds no duplicate.
+        "x-request-id": delivery_id,
+      },
+      body: JSON.stringify({
+        content: message.title,
+        ...(message.notes ? { description: message.notes } : {}),
+        ...(message.due_date ? { due_date: message.due_date } : {}),
+        ...(project ? { project_id: project } : {}),
+      }),
+    };
+  },
+  parseResponse(answer, now) {
+    const json = jsonOf(answer.body);
+    // v1 errors are JSON ({error, error_tag, error_extra}); older paths answer in plain text.
+    const detail = json && typeof json === "object" ? describe(json) : answer.body;
+    const result = classifyAnswer(answer, now, failure("todoist", answer.status, detail), str(json?.id));
+    return withRetryAfter(result, typeof json?.error_extra?.retry_after === "number" ? json.error_extra.retry_after : undefined);
+  },
+};
+
+function describe(json: any): string | undefined {
+  const message = str(json.error);
+  if (!message) return undefined;
+  const argument = str(json.error_extra?.argument);
+  const tag = str(json.error_tag);
+  return `${message}${argument ? ` (${argument})` : ""}${tag ? ` [${tag}]` : ""}`;
+}
