@@ -1,4 +1,7 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { previewAgent } from "../src/pipeline/preview";
+import { SAMPLE_CALL } from "../src/templates/sample-call";
 import { SEED_CONFIG, putAgent, request, uniqueId } from "./helpers";
 
 describe("POST /agents/{agent_id}/preview", () => {
@@ -89,5 +92,47 @@ describe("per-agent templates", () => {
     expect(byPath["$.templates.welcome.html"]).toMatch(/nope/);
     expect(byPath["$.voice_tools.post_call_follow_up.actions[0].provider"]).toMatch(/outbox/);
     expect(byPath).not.toHaveProperty(["$.voice_tools.post_call_follow_up.actions[1].body_template"]);
+  });
+});
+
+describe("preview of a provider request", () => {
+  it("shows the exact request with every credential redacted", async () => {
+    const agent = {
+      id: "agent_preview",
+      name: "Acme Support",
+      templates: {},
+      created_at: "",
+      updated_at: "",
+      voice_tools: {
+        post_call_follow_up: {
+          enabled: true,
+          actions: [
+            { type: "sms" as const, template: "Hi {{caller_name}}" },
+            { type: "sms" as const, template: "Hi", provider: "vonage" },
+          ],
+        },
+      },
+    };
+    const settings = {
+      TWILIO_ACCOUNT_SID: "AC0123456789",
+      TWILIO_AUTH_TOKEN: "twilio-secret-token",
+      TWILIO_FROM: "+15005550006",
+      VONAGE_API_KEY: "vonage-key-1",
+      VONAGE_API_SECRET: "vonage-secret-1",
+      VONAGE_FROM: "Acme",
+    };
+    const [twilio, vonage] = await previewAgent(agent, SAMPLE_CALL, { ...env, ...settings } as CloudflareBindings);
+    expect(twilio).toMatchObject({ status: "ready", provider: "twilio", provider_choice: "the one whose credentials are set" });
+    expect(twilio!.request).toMatchObject({
+      method: "POST",
+      url: "https://api.twilio.com/2010-04-01/Accounts/AC0123456789/Messages.json",
+      headers: { authorization: "[redacted]" },
+    });
+    expect(new URLSearchParams((twilio!.request as any).body).get("Body")).toBe("Hi John Smith");
+    expect(vonage!.provider).toBe("vonage");
+    const shown = JSON.stringify([twilio, vonage]);
+    for (const secret of ["twilio-secret-token", "vonage-secret-1", "vonage-key-1", btoa("AC0123456789:twilio-secret-token")]) {
+      expect(shown).not.toContain(secret);
+    }
   });
 });
