@@ -1,0 +1,510 @@
+#!/usr/bin/env node
+// `npm run bench`: how much the relay costs compared with a Worker that does nothing, and
+// whether every accepted call-ended event is delivered to its webhook exactly once.
+//
+// One run starts a webhook sink, the relay (wrangler dev, fresh local state) and a bare Worker
+// (bench/bare-worker.js), then:
+//   1. throughput: autocannon against bare, relay, bare, relay (alternating averages out drift
+//      of a shared machine); after each relay round it waits for that round's deliveries, so
+//      their work does not slow the next round;
+//   2. end to end: posts N more events and times each from its 202 to its arrival at the sink;
+//   3. waits for every event accepted during the run to arrive, and counts losses and duplicates.
+// Prints a table, writes bench/results.json, and exits non-zero if anything was lost.
+//
+//   npm run bench -- --duration 5 --connections 20   shorter rounds
+//   npm run bench -- --only bare                      just the baseline (checks the harness)
+
+import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { formatEnvFile } from "../scripts/lib/env-file.mjs";
+import { projectRoot, runWrangler } from "../scripts/lib/wrangler.mjs";
+import { callIdSource, now, postEvents, throughputRound } from "./lib/load.mjs";
+import { freePort, startWranglerDev, stopAll, stopAllNow, waitUntilReady } from "./lib/processes.mjs";
+import { startSink } from "./lib/sink.mjs";
+import { median, percentile, round } from "./lib/stats.mjs";
+
+const BENCH_DIR = path.join(projectRoot, "bench");
+const AGENT_ID = "agent_bench";
+
+const OPTIONS = {
+  duration: { type: "string", default: "10", help: "seconds per throughput round" },
+  connections: { type: "string", default: "50", help: "autocannon connections" },
+  rounds: { type: "string", default: "2", help: "throughput rounds per target" },
+  warmup: { type: "string", default: "2", help: "seconds of unmeasured load per target first" },
+  events: { type: "string", default: "1000", help: "events in the end-to-end batch (0 skips it)" },
+  concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
+  timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
+  only: { type: "string", help: "bare or relay: benchmark one target" },
+  "keep-state": { type: "boolean", default: false, help: "keep bench/.state/<run> (logs, local D1)" },
+  help: { type: "boolean", default: false, help: "show this" },
+};
+
+let sink = null;
+let runDir = null;
+let keepState = false;
+
+async function main() {
+  const settings = readSettings();
+  keepState = settings.keepState;
+  runDir = createRunDir();
+  const secrets = benchSecrets();
+  const targets = settings.only ? [settings.only] : ["bare", "relay"];
+  const withRelay = targets.includes("relay");
+
+  let relayBuild = null;
+  if (withRelay) {
+    sink = await startSink();
+    relayBuild = await buildRelay();
+    await applyMigrations();
+  }
+  const servers = await startServers(targets, secrets, relayBuild);
+  if (withRelay) await configureAgent(servers.relay, secrets.ADMIN_API_KEY, sink.url);
+
+  const accepted = new Map(); // every relay call_id answered 202, throughput phase included
+  const runId = randomBytes(3).toString("hex");
+  const throughput = await runThroughput({ settings, servers, secrets, accepted, runId, targets });
+  const endToEnd = withRelay && settings.events > 0 ? await runEndToEnd({ settings, servers, secrets, accepted, runId }) : null;
+  const delivery = withRelay ? await finalDelivery(accepted, settings.timeout) : null;
+
+  const results = buildResults({ settings, throughput, endToEnd, delivery });
+  printReport(results);
+  writeFileSync(path.join(BENCH_DIR, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  console.log("\nWrote bench/results.json");
+
+  await shutdown();
+  const failed = delivery && delivery.lost > 0;
+  if (!failed && !settings.keepState) rmSync(runDir, { recursive: true, force: true });
+  else console.log(`Logs and local state kept in ${path.relative(process.cwd(), runDir)}`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+function readSettings() {
+  const { values } = parseArgs({ options: OPTIONS, strict: true });
+  if (values.help) {
+    console.log("Usage: npm run bench -- [options]\n");
+    for (const [name, option] of Object.entries(OPTIONS)) {
+      const fallback = option.default !== undefined && option.type === "string" ? ` (default ${option.default})` : "";
+      console.log(`  --${name.padEnd(12)} ${option.help}${fallback}`);
+    }
+    process.exit(0);
+  }
+  const number = (name, min) => {
+    const value = Number(values[name]);
+    if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
+    return value;
+  };
+  if (values.only && !["bare", "relay"].includes(values.only)) throw new Error("--only takes bare or relay");
+  return {
+    durationSeconds: number("duration", 1),
+    connections: number("connections", 1),
+    rounds: number("rounds", 1),
+    warmupSeconds: number("warmup", 0),
+    events: number("events", 0),
+    concurrency: number("concurrency", 1),
+    timeout: number("timeout", 1),
+    only: values.only ?? null,
+    keepState: values["keep-state"],
+  };
+}
+
+function createRunDir() {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const dir = path.join(BENCH_DIR, ".state", `run-${stamp}-${process.pid}`);
+  mkdirSync(path.join(dir, "relay-state"), { recursive: true });
+  mkdirSync(path.join(dir, "bare-state"), { recursive: true });
+  return dir;
+}
+
+/** Throwaway secrets for this run only, so the bench never depends on (or shows) .dev.vars. */
+function benchSecrets() {
+  const key = () => randomBytes(24).toString("base64url");
+  const signing = () => `whsec_${randomBytes(32).toString("base64")}`;
+  return {
+    ADMIN_API_KEY: key(),
+    INGEST_API_KEY: key(),
+    INGEST_SIGNING_SECRET: signing(),
+    WEBHOOK_SIGNING_SECRET: signing(),
+  };
+}
+
+/**
+ * `wrangler dev` rebuilds and restarts a Worker whenever its sources or config change, and a
+ * restart empties Miniflare's local queues. Run beside someone editing src/, the bench would
+ * report those dropped jobs as lost deliveries. So the relay is bundled once, and served from
+ * that bundle with a copy of its config: the run measures one fixed version of the code.
+ */
+async function buildRelay() {
+  console.log("Bundling the relay...");
+  const outdir = path.join(runDir, "relay-build");
+  const result = await runWrangler(["deploy", "--dry-run", "--outdir", outdir], { echo: false });
+  if (result.code !== 0) throw new Error(`bundling the relay failed:\n${result.stdout}\n${result.stderr}`);
+  const scripts = readdirSync(outdir).filter((file) => file.endsWith(".js"));
+  if (scripts.length !== 1) throw new Error(`expected one bundled script, found: ${scripts.join(", ") || "none"}`);
+  const config = path.join(runDir, "wrangler.toml");
+  copyFileSync(path.join(projectRoot, "wrangler.toml"), config);
+  return { script: path.join(outdir, scripts[0]), config };
+}
+
+// The relay's D1 must have its schema in the very dir `wrangler dev --persist-to` will use.
+async function applyMigrations() {
+  console.log("Applying D1 migrations to a fresh local state...");
+  const args = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", path.join(runDir, "relay-state")];
+  const result = await runWrangler(args, { echo: false });
+  if (result.code !== 0) throw new Error(`D1 migrations failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+function projectCompatibilityDate() {
+  const toml = readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8");
+  return toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
+}
+
+async function startServers(targets, secrets, relayBuild) {
+  console.log(`Starting ${targets.join(" and ")} with wrangler dev...`);
+  const servers = {};
+  for (const target of targets) {
+    const port = await freePort();
+    const args = [
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", String(await freePort()),
+      "--show-interactive-dev-session=false",
+      // Both targets log the same (little), so logging costs neither one more than the other.
+      "--log-level", "warn",
+      ...(target === "relay" ? relayArgs(secrets, relayBuild) : bareArgs()),
+    ];
+    const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
+    servers[target] = { child, baseUrl: `http://127.0.0.1:${port}` };
+  }
+  await Promise.all(
+    targets.map((target) => {
+      const { child, baseUrl } = servers[target];
+      // The relay is ready when its health check passes; the bare Worker answers anything.
+      return target === "relay"
+        ? waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 })
+        : waitUntilReady(child, baseUrl);
+    }),
+  );
+  return servers;
+}
+
+function relayArgs(secrets, build) {
+  // An explicit --env-file replaces .dev.vars entirely (wrangler loads one or the other).
+  const envFile = path.join(runDir, "relay.env");
+  writeFileSync(envFile, formatEnvFile(secrets), { mode: 0o600 });
+  return [
+    build.script,
+    "--no-bundle",
+    "--config", build.config,
+    "--persist-to", path.join(runDir, "relay-state"),
+    "--env-file", envFile,
+    // The sink listens on 127.0.0.1, which the relay refuses unless told otherwise.
+    "--var", "ALLOW_PRIVATE_TARGETS:true",
+  ];
+}
+
+function bareArgs() {
+  const date = projectCompatibilityDate();
+  // Served from a copy of its config, like the relay, so wrangler's scratch dir (.wrangler/,
+  // next to the config) lands in the run dir rather than in bench/.
+  const config = path.join(runDir, "bare.wrangler.toml");
+  copyFileSync(path.join(BENCH_DIR, "bare.wrangler.toml"), config);
+  return [
+    path.join(BENCH_DIR, "bare-worker.js"),
+    "--config", config,
+    "--persist-to", path.join(runDir, "bare-state"),
+    ...(date ? ["--compatibility-date", date] : []),
+  ];
+}
+
+async function configureAgent(relay, adminKey, webhookUrl) {
+  const response = await fetch(`${relay.baseUrl}/agents/${AGENT_ID}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "Bench Agent",
+      voice_tools: {
+        post_call_follow_up: {
+          enabled: true,
+          actions: [{ type: "webhook", url: webhookUrl, include_transcript: true, include_recording_url: true }],
+        },
+      },
+    }),
+  });
+  const body = await response.text();
+  if (response.status !== 200 && response.status !== 201) {
+    throw new Error(`configuring the agent failed: ${response.status} ${body}`);
+  }
+}
+
+async function runThroughput({ settings, servers, secrets, accepted, runId, targets }) {
+  const rounds = [];
+  const ids = { bare: callIdSource(`bench_${runId}_bare`), relay: callIdSource(`bench_${runId}_relay`) };
+  const load = (target, durationSeconds) =>
+    throughputRound({
+      url: `${servers[target].baseUrl}/calls/ended`,
+      headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
+      connections: settings.connections,
+      durationSeconds,
+      nextCallId: ids[target],
+      agentId: AGENT_ID,
+      accepted: target === "relay" ? accepted : null,
+    });
+
+  if (settings.warmupSeconds > 0) {
+    for (const target of targets) {
+      console.log(`Warming up ${target} for ${settings.warmupSeconds} s...`);
+      await load(target, settings.warmupSeconds);
+      // Its deliveries would otherwise still be running during the first measured round.
+      if (target === "relay") await waitForDeliveries(accepted, settings.timeout);
+    }
+  }
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const target of targets) {
+      console.log(`Round ${round}: ${target}, ${settings.connections} connections for ${settings.durationSeconds} s...`);
+      const figures = await load(target, settings.durationSeconds);
+      const entry = { target, round, ...figures };
+      if (target === "relay") {
+        const drain = await waitForDeliveries(accepted, settings.timeout);
+        entry.drainSeconds = drain.seconds;
+        if (drain.missing > 0) console.log(`  ${drain.missing} deliveries still outstanding after ${settings.timeout} s`);
+      }
+      rounds.push(entry);
+    }
+  }
+  return rounds;
+}
+
+/** Collects from the sink until every accepted call_id has arrived, or the timeout passes. */
+async function waitForDeliveries(accepted, timeoutSeconds) {
+  const started = now();
+  const deadline = started + timeoutSeconds * 1000;
+  let missing = Infinity;
+  while (true) {
+    const deliveries = await sink.collect();
+    missing = 0;
+    for (const callId of accepted.keys()) if (!deliveries.has(callId)) missing++;
+    if (missing === 0 || now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { seconds: (now() - started) / 1000, missing };
+}
+
+async function runEndToEnd({ settings, servers, secrets, accepted, runId }) {
+  console.log(`End to end: ${settings.events} events, ${settings.concurrency} at a time...`);
+  const batch = await postEvents({
+    url: `${servers.relay.baseUrl}/calls/ended`,
+    headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
+    count: settings.events,
+    concurrency: settings.concurrency,
+    nextCallId: callIdSource(`bench_${runId}_e2e`),
+    agentId: AGENT_ID,
+  });
+  for (const [callId, at] of batch.accepted) accepted.set(callId, at);
+  await waitForDeliveries(batch.accepted, settings.timeout);
+  return batch;
+}
+
+async function finalDelivery(accepted, timeoutSeconds) {
+  const wait = await waitForDeliveries(accepted, timeoutSeconds);
+  const deliveries = await sink.collect();
+  let duplicateDeliveries = 0;
+  let duplicatedCallIds = 0;
+  let unexpected = 0;
+  for (const [callId, { count }] of deliveries) {
+    if (count > 1) {
+      duplicatedCallIds++;
+      duplicateDeliveries += count - 1;
+    }
+    if (!accepted.has(callId)) unexpected++;
+  }
+  const lost = [...accepted.keys()].filter((callId) => !deliveries.has(callId));
+  return {
+    accepted: accepted.size,
+    delivered: accepted.size - lost.length,
+    lost: lost.length,
+    // A few to look up with GET /calls/{call_id} (run with --keep-state to keep the relay's data).
+    lostSample: lost.slice(0, 10),
+    duplicateDeliveries,
+    duplicatedCallIds,
+    // Delivered but never seen accepted: requests still in flight when an autocannon round
+    // ended. The relay took them; autocannon closed the connection before reading the 202.
+    unexpected,
+    malformed: sink.totals.malformed,
+    unsigned: sink.totals.unsigned,
+    finalWaitSeconds: round(wait.seconds, 2),
+  };
+}
+
+function summarizeTarget(rounds, target) {
+  const mine = rounds.filter((r) => r.target === target);
+  if (mine.length === 0) return null;
+  return {
+    requestsPerSecond: round(median(mine.map((r) => r.requestsPerSecond))),
+    latencyP50: round(median(mine.map((r) => r.latencyP50)), 2),
+    latencyP99: round(median(mine.map((r) => r.latencyP99)), 2),
+    non2xx: mine.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: mine.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+  };
+}
+
+function endToEndFigures(batch) {
+  const deliveries = sink.deliveries;
+  const latencies = [];
+  let firstArrival = Infinity;
+  let lastArrival = batch.startedAt;
+  for (const [callId, acceptedAt] of batch.accepted) {
+    const delivery = deliveries.get(callId);
+    if (!delivery) continue;
+    latencies.push(delivery.first - acceptedAt);
+    firstArrival = Math.min(firstArrival, delivery.first);
+    lastArrival = Math.max(lastArrival, delivery.first);
+  }
+  const seconds = (lastArrival - batch.startedAt) / 1000;
+  return {
+    posted: batch.accepted.size + Object.values(batch.failures).reduce((a, b) => a + b, 0),
+    accepted: batch.accepted.size,
+    rejected: batch.failures,
+    delivered: latencies.length,
+    acceptedPerSecond: round(batch.accepted.size / ((batch.finishedAt - batch.startedAt) / 1000)),
+    // From the first post to the last arrival: the rate the whole pipeline kept up.
+    deliveriesPerSecond: seconds > 0 ? round(latencies.length / seconds) : null,
+    postingSeconds: round((batch.finishedAt - batch.startedAt) / 1000, 2),
+    firstDeliveryAfterSeconds: round((firstArrival - batch.startedAt) / 1000, 2),
+    lastDeliveryAfterSeconds: round((lastArrival - batch.startedAt) / 1000, 2),
+    latencyP50: round(percentile(latencies, 50), 1),
+    latencyP99: round(percentile(latencies, 99), 1),
+    latencyMax: round(Math.max(...latencies), 1),
+  };
+}
+
+/** Which code was measured: the commit, and whether the working tree differed from it. */
+function gitRevision() {
+  const git = (...args) => spawnSync("git", args, { cwd: projectRoot, encoding: "utf8" });
+  const head = git("rev-parse", "--short", "HEAD");
+  if (head.status !== 0) return null;
+  const dirty = git("status", "--porcelain", "--untracked-files=no").stdout.trim() !== "";
+  return { commit: head.stdout.trim(), dirty };
+}
+
+function wranglerVersion() {
+  return JSON.parse(readFileSync(path.join(projectRoot, "node_modules", "wrangler", "package.json"), "utf8")).version;
+}
+
+function buildResults({ settings, throughput, endToEnd, delivery }) {
+  const bare = summarizeTarget(throughput, "bare");
+  const relay = summarizeTarget(throughput, "relay");
+  const ratio =
+    bare && relay
+      ? {
+          requestsPerSecond: round(relay.requestsPerSecond / bare.requestsPerSecond, 3),
+          latencyP50: round(relay.latencyP50 / bare.latencyP50, 2),
+          latencyP99: round(relay.latencyP99 / bare.latencyP99, 2),
+        }
+      : null;
+  return {
+    timestamp: new Date().toISOString(),
+    node: process.version,
+    wrangler: wranglerVersion(),
+    git: gitRevision(),
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    settings: { ...settings, bodyBytes: 1024 },
+    throughput: {
+      note: "per target: median of its rounds; ratio is relay / bare",
+      bare,
+      relay,
+      ratio,
+      rounds: throughput.map((r) => ({
+        ...r,
+        requestsPerSecond: round(r.requestsPerSecond),
+        drainSeconds: r.drainSeconds === undefined ? undefined : round(r.drainSeconds, 2),
+      })),
+    },
+    endToEnd: endToEnd ? endToEndFigures(endToEnd) : null,
+    delivery,
+  };
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => String(row[col]).length)));
+  return rows.map((row) => row.map((cell, col) => String(cell)[col === 0 ? "padEnd" : "padStart"](widths[col])).join("  ")).join("\n");
+}
+
+const show = (value, unit = "") => (value === null || value === undefined ? "-" : `${value}${unit}`);
+
+function printReport(results) {
+  const { settings, throughput, endToEnd, delivery } = results;
+  console.log(`\nThroughput: ${settings.connections} connections, ${settings.durationSeconds} s per round, ~1 KB call-ended events`);
+  const rows = [["", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "drain s"]];
+  for (const r of throughput.rounds) {
+    rows.push([`${r.target} #${r.round}`, r.requestsPerSecond, r.latencyP50, r.latencyP99, r.non2xx, r.errors + r.timeouts, show(r.drainSeconds)]);
+  }
+  for (const target of ["bare", "relay"]) {
+    const s = throughput[target];
+    if (s) rows.push([`${target} median`, s.requestsPerSecond, s.latencyP50, s.latencyP99, s.non2xx, s.errors, ""]);
+  }
+  if (throughput.ratio) {
+    const { ratio } = throughput;
+    rows.push(["relay / bare", `${ratio.requestsPerSecond}x`, `${ratio.latencyP50}x`, `${ratio.latencyP99}x`, "", "", ""]);
+  }
+  console.log(table(rows));
+
+  if (endToEnd) {
+    console.log(`\nEnd to end: ${settings.events} events, ${settings.concurrency} in flight`);
+    console.log(
+      table([
+        ["accepted", `${endToEnd.accepted} / ${endToEnd.posted}`],
+        ["accepted/s", show(endToEnd.acceptedPerSecond)],
+        ["deliveries/s", show(endToEnd.deliveriesPerSecond)],
+        ["posting took", show(endToEnd.postingSeconds, " s")],
+        ["first / last delivery after", `${show(endToEnd.firstDeliveryAfterSeconds, " s")} / ${show(endToEnd.lastDeliveryAfterSeconds, " s")}`],
+        ["accepted→delivered p50", show(endToEnd.latencyP50, " ms")],
+        ["accepted→delivered p99", show(endToEnd.latencyP99, " ms")],
+        ["accepted→delivered max", show(endToEnd.latencyMax, " ms")],
+      ]),
+    );
+    if (Object.keys(endToEnd.rejected).length) console.log(`not accepted: ${JSON.stringify(endToEnd.rejected)}`);
+  }
+  if (delivery) {
+    console.log("\nDelivery over the whole run");
+    console.log(
+      table([
+        ["accepted", delivery.accepted],
+        ["delivered", delivery.delivered],
+        ["lost", delivery.lost],
+        ["duplicate deliveries", `${delivery.duplicateDeliveries} (${delivery.duplicatedCallIds} call_ids)`],
+        ["delivered, 202 unread", `${delivery.unexpected} (in flight when a round ended)`],
+        ["unsigned / malformed", `${delivery.unsigned} / ${delivery.malformed}`],
+      ]),
+    );
+  }
+}
+
+async function shutdown() {
+  await stopAll();
+  if (sink) await sink.close();
+  sink = null;
+}
+
+// Whatever ends the run, workerd must not outlive it.
+process.on("exit", stopAllNow);
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]]) {
+  process.on(signal, async () => {
+    console.error(`\n${signal}: stopping wrangler dev...`);
+    await shutdown();
+    // An interrupted run's state is of no use; a failed one's logs are (see below).
+    if (runDir && !keepState) rmSync(runDir, { recursive: true, force: true });
+    process.exit(code);
+  });
+}
+
+main().catch(async (error) => {
+  console.error(`\nbench failed: ${error.message}`);
+  await shutdown();
+  if (runDir) console.error(`Logs kept in ${path.relative(process.cwd(), runDir)}`);
+  process.exit(1);
+});
