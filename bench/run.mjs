@@ -2,17 +2,19 @@
 // `npm run bench`: how much the relay costs compared with a Worker that does nothing, and
 // whether every accepted call-ended event is delivered to its webhook exactly once.
 //
-// One run starts a webhook sink, the relay (wrangler dev, fresh local state) and a bare Worker
-// (bench/bare-worker.js), then:
-//   1. throughput: autocannon against bare, relay, bare, relay (alternating averages out drift
-//      of a shared machine); after each relay round it waits for that round's deliveries, so
-//      their work does not slow the next round;
+// One run starts a webhook sink, the relay (wrangler dev, fresh local state), a bare Worker
+// (bench/bare-worker.js) and a "do-floor" Worker (bench/do-floor-worker.js: one no-op SQLite
+// Durable Object per call, the floor of any one-DO-per-call design, which the relay is), then:
+//   1. throughput: autocannon against bare, do-floor, relay, bare, do-floor, relay (alternating
+//      averages out drift of a shared machine); after each relay round it waits for that round's
+//      deliveries, so their work does not slow the next round;
 //   2. end to end: posts N more events and times each from its 202 to its arrival at the sink;
 //   3. waits for every event accepted during the run to arrive, and counts losses and duplicates.
 // Prints a table, writes bench/results.json, and exits non-zero if anything was lost.
 //
 //   npm run bench -- --duration 5 --connections 20   shorter rounds
 //   npm run bench -- --only bare                      just the baseline (checks the harness)
+//   npm run bench -- --only do-floor                  just the Durable Object floor
 
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -22,13 +24,14 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { formatEnvFile } from "../scripts/lib/env-file.mjs";
 import { projectRoot, runWrangler } from "../scripts/lib/wrangler.mjs";
-import { callIdSource, now, postEvents, throughputRound } from "./lib/load.mjs";
+import { callEndedBody, callIdSource, now, postEvents, throughputRound } from "./lib/load.mjs";
 import { freePort, startWranglerDev, stopAll, stopAllNow, waitUntilReady } from "./lib/processes.mjs";
 import { startSink } from "./lib/sink.mjs";
 import { median, percentile, round } from "./lib/stats.mjs";
 
 const BENCH_DIR = path.join(projectRoot, "bench");
 const AGENT_ID = "agent_bench";
+const TARGETS = ["bare", "do-floor", "relay"]; // also the order of each throughput round
 
 const OPTIONS = {
   duration: { type: "string", default: "10", help: "seconds per throughput round" },
@@ -38,7 +41,7 @@ const OPTIONS = {
   events: { type: "string", default: "1000", help: "events in the end-to-end batch (0 skips it)" },
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
-  only: { type: "string", help: "bare or relay: benchmark one target" },
+  only: { type: "string", help: "bare, do-floor or relay: benchmark one target" },
   "keep-state": { type: "boolean", default: false, help: "keep bench/.state/<run> (logs, local D1)" },
   help: { type: "boolean", default: false, help: "show this" },
 };
@@ -52,7 +55,7 @@ async function main() {
   keepState = settings.keepState;
   runDir = createRunDir();
   const secrets = benchSecrets();
-  const targets = settings.only ? [settings.only] : ["bare", "relay"];
+  const targets = settings.only ? [settings.only] : TARGETS;
   const withRelay = targets.includes("relay");
 
   let relayBuild = null;
@@ -97,7 +100,7 @@ function readSettings() {
     if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
     return value;
   };
-  if (values.only && !["bare", "relay"].includes(values.only)) throw new Error("--only takes bare or relay");
+  if (values.only && !TARGETS.includes(values.only)) throw new Error(`--only takes ${TARGETS.join(", ")}`);
   return {
     durationSeconds: number("duration", 1),
     connections: number("connections", 1),
@@ -114,8 +117,7 @@ function readSettings() {
 function createRunDir() {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const dir = path.join(BENCH_DIR, ".state", `run-${stamp}-${process.pid}`);
-  mkdirSync(path.join(dir, "relay-state"), { recursive: true });
-  mkdirSync(path.join(dir, "bare-state"), { recursive: true });
+  for (const target of TARGETS) mkdirSync(path.join(dir, `${target}-state`), { recursive: true });
   return dir;
 }
 
@@ -163,7 +165,7 @@ function projectCompatibilityDate() {
 }
 
 async function startServers(targets, secrets, relayBuild) {
-  console.log(`Starting ${targets.join(" and ")} with wrangler dev...`);
+  console.log(`Starting ${targets.join(", ")} with wrangler dev...`);
   const servers = {};
   for (const target of targets) {
     const port = await freePort();
@@ -172,9 +174,9 @@ async function startServers(targets, secrets, relayBuild) {
       "--port", String(port),
       "--inspector-port", String(await freePort()),
       "--show-interactive-dev-session=false",
-      // Both targets log the same (little), so logging costs neither one more than the other.
+      // All targets log the same (little), so logging costs none of them more than the others.
       "--log-level", "warn",
-      ...(target === "relay" ? relayArgs(secrets, relayBuild) : bareArgs()),
+      ...(target === "relay" ? relayArgs(secrets, relayBuild) : baselineArgs(target)),
     ];
     const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
     servers[target] = { child, baseUrl: `http://127.0.0.1:${port}` };
@@ -182,10 +184,15 @@ async function startServers(targets, secrets, relayBuild) {
   await Promise.all(
     targets.map((target) => {
       const { child, baseUrl } = servers[target];
-      // The relay is ready when its health check passes; the bare Worker answers anything.
-      return target === "relay"
-        ? waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 })
-        : waitUntilReady(child, baseUrl);
+      // The relay is ready when its health check passes; the bare Worker answers anything; the
+      // do-floor Worker when an event goes through its Durable Object (so a broken binding or
+      // migration fails here, not as a round of errors).
+      if (target === "relay") return waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
+      if (target === "do-floor") {
+        const init = { method: "POST", headers: { "content-type": "application/json" }, body: callEndedBody("bench_ready", AGENT_ID) };
+        return waitUntilReady(child, `${baseUrl}/calls/ended`, { init, isReady: (status) => status === 202 });
+      }
+      return waitUntilReady(child, baseUrl);
     }),
   );
   return servers;
@@ -206,16 +213,17 @@ function relayArgs(secrets, build) {
   ];
 }
 
-function bareArgs() {
+/** The bare and do-floor Workers: bench/<target>-worker.js with bench/<target>.wrangler.toml. */
+function baselineArgs(target) {
   const date = projectCompatibilityDate();
   // Served from a copy of its config, like the relay, so wrangler's scratch dir (.wrangler/,
   // next to the config) lands in the run dir rather than in bench/.
-  const config = path.join(runDir, "bare.wrangler.toml");
-  copyFileSync(path.join(BENCH_DIR, "bare.wrangler.toml"), config);
+  const config = path.join(runDir, `${target}.wrangler.toml`);
+  copyFileSync(path.join(BENCH_DIR, `${target}.wrangler.toml`), config);
   return [
-    path.join(BENCH_DIR, "bare-worker.js"),
+    path.join(BENCH_DIR, `${target}-worker.js`),
     "--config", config,
-    "--persist-to", path.join(runDir, "bare-state"),
+    "--persist-to", path.join(runDir, `${target}-state`),
     ...(date ? ["--compatibility-date", date] : []),
   ];
 }
@@ -242,7 +250,7 @@ async function configureAgent(relay, adminKey, webhookUrl) {
 
 async function runThroughput({ settings, servers, secrets, accepted, runId, targets }) {
   const rounds = [];
-  const ids = { bare: callIdSource(`bench_${runId}_bare`), relay: callIdSource(`bench_${runId}_relay`) };
+  const ids = Object.fromEntries(TARGETS.map((target) => [target, callIdSource(`bench_${runId}_${target}`)]));
   const load = (target, durationSeconds) =>
     throughputRound({
       url: `${servers[target].baseUrl}/calls/ended`,
@@ -394,17 +402,21 @@ function wranglerVersion() {
   return JSON.parse(readFileSync(path.join(projectRoot, "node_modules", "wrangler", "package.json"), "utf8")).version;
 }
 
+/** How `a`'s medians compare with `b`'s: "relay/bare" 0.1 means a tenth of bare's req/s. */
+function ratioOf(a, b) {
+  if (!a || !b) return null;
+  return {
+    requestsPerSecond: round(a.requestsPerSecond / b.requestsPerSecond, 3),
+    latencyP50: round(a.latencyP50 / b.latencyP50, 2),
+    latencyP99: round(a.latencyP99 / b.latencyP99, 2),
+  };
+}
+
+const RATIOS = [["relay", "bare"], ["relay", "do-floor"], ["do-floor", "bare"]];
+
 function buildResults({ settings, throughput, endToEnd, delivery }) {
-  const bare = summarizeTarget(throughput, "bare");
-  const relay = summarizeTarget(throughput, "relay");
-  const ratio =
-    bare && relay
-      ? {
-          requestsPerSecond: round(relay.requestsPerSecond / bare.requestsPerSecond, 3),
-          latencyP50: round(relay.latencyP50 / bare.latencyP50, 2),
-          latencyP99: round(relay.latencyP99 / bare.latencyP99, 2),
-        }
-      : null;
+  const summaries = Object.fromEntries(TARGETS.map((target) => [target, summarizeTarget(throughput, target)]));
+  const ratios = Object.fromEntries(RATIOS.map(([a, b]) => [`${a}/${b}`, ratioOf(summaries[a], summaries[b])]));
   return {
     timestamp: new Date().toISOString(),
     node: process.version,
@@ -414,10 +426,9 @@ function buildResults({ settings, throughput, endToEnd, delivery }) {
     cpus: os.cpus().length,
     settings: { ...settings, bodyBytes: 1024 },
     throughput: {
-      note: "per target: median of its rounds; ratio is relay / bare",
-      bare,
-      relay,
-      ratio,
+      note: "per target: median of its rounds; ratios: a/b of those medians (null when a target did not run)",
+      ...summaries,
+      ratios,
       rounds: throughput.map((r) => ({
         ...r,
         requestsPerSecond: round(r.requestsPerSecond),
@@ -443,13 +454,12 @@ function printReport(results) {
   for (const r of throughput.rounds) {
     rows.push([`${r.target} #${r.round}`, r.requestsPerSecond, r.latencyP50, r.latencyP99, r.non2xx, r.errors + r.timeouts, show(r.drainSeconds)]);
   }
-  for (const target of ["bare", "relay"]) {
+  for (const target of TARGETS) {
     const s = throughput[target];
     if (s) rows.push([`${target} median`, s.requestsPerSecond, s.latencyP50, s.latencyP99, s.non2xx, s.errors, ""]);
   }
-  if (throughput.ratio) {
-    const { ratio } = throughput;
-    rows.push(["relay / bare", `${ratio.requestsPerSecond}x`, `${ratio.latencyP50}x`, `${ratio.latencyP99}x`, "", "", ""]);
+  for (const [name, ratio] of Object.entries(throughput.ratios)) {
+    if (ratio) rows.push([name.replace("/", " / "), `${ratio.requestsPerSecond}x`, `${ratio.latencyP50}x`, `${ratio.latencyP99}x`, "", "", ""]);
   }
   console.log(table(rows));
 

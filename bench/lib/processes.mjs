@@ -37,13 +37,16 @@ export function startWranglerDev({ name, args, logFile }) {
   return entry;
 }
 
-/** Polls until `url` answers with a status `isReady` accepts; fails early if the process died. */
-export async function waitUntilReady(entry, url, { timeoutMs = 90_000, isReady = (status) => status < 500 } = {}) {
+/**
+ * Polls until `url` answers with a status `isReady` accepts; fails early if the process died.
+ * `init` (fetch options, e.g. a POST with a body) is sent with every attempt.
+ */
+export async function waitUntilReady(entry, url, { timeoutMs = 90_000, isReady = (status) => status < 500, init = {} } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (entry.exited) throw new Error(`${entry.name} exited during startup:\n${tail(entry.logFile)}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) });
       await response.arrayBuffer();
       if (isReady(response.status)) return;
     } catch {

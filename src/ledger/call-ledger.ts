@@ -196,8 +196,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       index,
     );
     await this.scheduleWatchdog();
-    await this.log().recordAttempt(row.delivery_id, row.attempts + 1, attempt);
-    await this.syncLog();
+    await this.syncLog({ deliveryId: row.delivery_id, number: row.attempts + 1, record: attempt });
   }
 
   /** Marks an action failed when its job reached the dead-letter queue by another road. */
@@ -276,12 +275,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return readConfig(this.env).watchdogSeconds * 1000;
   }
 
-  /** Mirrors this call's state into the D1 delivery log (idempotent upserts). */
-  private async syncLog(): Promise<void> {
+  /** Mirrors this call's state, and the attempt just made if any, into the D1 delivery log. */
+  private async syncLog(attempt?: Parameters<DeliveryLog["write"]>[2]): Promise<void> {
     const call = this.callRow();
     if (!call) return;
     try {
-      await this.log().upsert(call, this.storedActions().map((a) => this.actionRow(a, call)));
+      await this.log().write(call, this.storedActions().map((a) => this.actionRow(a, call)), attempt);
     } catch (err) {
       // The ledger stays the truth; the next alarm or attempt writes the log again.
       console.error("ledger: delivery log write failed", { call_id: call.call_id, error: String(err) });

@@ -69,7 +69,11 @@ function decodeCursor(cursor: string): [string, string] | null {
 export class DeliveryLog {
   constructor(private readonly db: D1Database) {}
 
-  async upsert(call: CallRow, actions: ActionRow[]): Promise<void> {
+  /**
+   * Mirrors a call and its actions, plus the attempt just made when there is one, in one
+   * batch: one round trip, and the attempt never shows without the state it led to.
+   */
+  async write(call: CallRow, actions: ActionRow[], attempt?: { deliveryId: string; number: number; record: AttemptRecord }): Promise<void> {
     const statements = [
       this.db
         .prepare(
@@ -107,11 +111,12 @@ export class DeliveryLog {
           ),
       ),
     ];
+    if (attempt) statements.push(this.attemptStatement(attempt.deliveryId, attempt.number, attempt.record));
     await this.db.batch(statements);
   }
 
-  async recordAttempt(deliveryId: string, attempt: number, r: AttemptRecord): Promise<void> {
-    await this.db
+  private attemptStatement(deliveryId: string, attempt: number, r: AttemptRecord): D1PreparedStatement {
+    return this.db
       .prepare(
         `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code, error,
            response_body, provider, provider_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -128,8 +133,7 @@ export class DeliveryLog {
         r.provider ?? null,
         r.provider_id ?? null,
         r.detail ?? null,
-      )
-      .run();
+      );
   }
 
   async get(id: string): Promise<ActionRow | null> {
