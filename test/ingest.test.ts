@@ -41,6 +41,9 @@ describe("POST /calls/ended", () => {
     expect(await res.json()).toMatchObject({ status: "accepted", actions: [], reason: "unknown agent" });
     const ledger = (await (await request("GET", `/calls/${event.call_id}?agent_id=${event.agent_id}`)).json()) as any;
     expect(ledger).toMatchObject({ status: "no_actions", reason: "unknown agent", action_count: 0 });
+    expect(Object.keys(ledger).sort()).toEqual(
+      ["action_count", "actions", "agent_id", "agent_name", "call_id", "ended_at", "event", "reason", "received_at", "status"],
+    );
   });
 
   it("records a disabled agent's call with no actions and the reason", async () => {

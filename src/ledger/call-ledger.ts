@@ -341,7 +341,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         reason: string | null;
         ended_at: string | null;
         received_at: string;
-      }>("SELECT * FROM call WHERE id = 1")
+      }>("SELECT agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at FROM call WHERE id = 1")
       .toArray();
     const row = rows[0];
     if (!row) return null;

@@ -81,7 +81,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const actions = await Promise.all(
         snapshot.actions.map(async (a) => ({ ...a, attempt_log: await log.attempts(a.id) })),
       );
-      return c.json({ ...snapshot.call, event: snapshot.event, actions }, 200);
+      const { agent_templates: _templates, ...call } = snapshot.call;
+      return c.json({ ...call, event: snapshot.event, actions }, 200);
     },
   );
 }
