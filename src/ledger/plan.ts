@@ -35,10 +35,13 @@ export async function deliveryId(agentId: string, callId: string, index: number)
   return `dlv_${hex}`;
 }
 
-/** Which provider an action goes through; webhooks are their own provider. */
-export function providerFor(action: Action): string {
+/**
+ * The provider an action is planned for: webhooks are their own, others the one they name.
+ * Unnamed ones are chosen at send time (from the deployment's settings) and logged then.
+ */
+export function providerFor(action: Action): string | null {
   if (action.type === "webhook") return "webhook";
-  return action.provider ?? "outbox";
+  return action.provider ?? null;
 }
 
 /** What the log shows as an action's target: never a secret, never a rendered message. */
