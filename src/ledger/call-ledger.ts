@@ -28,6 +28,8 @@ export type Claim =
       agent: { id: string; name: string; templates: Record<string, EmailTemplate> };
       action: Action;
       delivery_id: string;
+      /** What providers dedupe on: stable across retries, new after each replay. */
+      idempotency_key: string;
       /** 1-based attempt within the current retry budget (a replay starts a new one). */
       attempt: number;
       /** 1-based attempt over the action's whole life, for the log. */
@@ -67,6 +69,7 @@ type StoredAction = {
   attempts: number;
   round_attempts: number;
   generation: number;
+  replays: number;
   last_status: number | null;
   last_error: string | null;
   provider: string | null;
@@ -96,7 +99,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       CREATE TABLE IF NOT EXISTS actions (
         idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL,
         state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0,
-        generation INTEGER NOT NULL DEFAULT 1, last_status INTEGER, last_error TEXT, provider TEXT,
+        generation INTEGER NOT NULL DEFAULT 1, replays INTEGER NOT NULL DEFAULT 0,
+        last_status INTEGER, last_error TEXT, provider TEXT,
         due_at INTEGER NOT NULL, leased_until INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
     `);
   }
@@ -171,6 +175,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       agent: { id: call.agent_id, name: call.agent_name, templates: JSON.parse(call.agent_templates) as Record<string, EmailTemplate> },
       action: JSON.parse(row.action) as Action,
       delivery_id: row.delivery_id,
+      idempotency_key: row.replays === 0 ? row.delivery_id : `${row.delivery_id}-r${row.replays}`,
       attempt: row.round_attempts + 1,
       total_attempt: row.attempts + 1,
       received_at: call.received_at,
@@ -218,7 +223,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (!row) return { ok: false, reason: "no such action" };
     if (row.leased_until > Date.now()) return { ok: false, reason: "an attempt is in flight" };
     this.sql.exec(
-      `UPDATE actions SET state = 'pending', round_attempts = 0, generation = generation + 1,
+      `UPDATE actions SET state = 'pending', round_attempts = 0, generation = generation + 1, replays = replays + 1,
          due_at = ?, updated_at = ? WHERE idx = ?`,
       Date.now(),
       new Date().toISOString(),

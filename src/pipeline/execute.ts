@@ -91,6 +91,7 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
   if (!choice.ok) return { outcome: "failed", error: choice.error };
   const ctx: SendContext = {
     delivery_id: claim.delivery_id,
+    idempotency_key: claim.idempotency_key,
     call_id: event.call_id,
     agent_id: claim.agent.id,
     env,

@@ -2,7 +2,7 @@ import { readConfig } from "../config";
 import { deliveryId } from "../ledger/plan";
 import { chooseProvider } from "../providers/registry";
 import { describeSegments, smsSegments } from "../providers/sms/segments";
-import { type HttpCall, type Settings, isHttpProvider } from "../providers/types";
+import { type HttpCall, type RequestContext, type Settings, isHttpProvider } from "../providers/types";
 import { webhookPayload } from "../providers/webhook";
 import type { Action, Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
@@ -41,6 +41,11 @@ export function redact(call: HttpCall, settings: Settings): HttpCall {
     Object.entries(call.headers).map(([name, value]) => [name, /^(authorization|x-.*token)$/i.test(name) ? REDACTED : scrub(value)]),
   );
   return { method: call.method, url: scrub(call.url), headers, body: scrub(call.body) };
+}
+
+async function requestContext(agentId: string, callId: string, index: number, settings: Settings): Promise<RequestContext> {
+  const id = await deliveryId(agentId, callId, index);
+  return { delivery_id: id, idempotency_key: id, settings };
 }
 
 /**
@@ -85,7 +90,7 @@ export async function previewAgent(agent: Agent, event: CallEndedEvent, env: Clo
       let request: unknown;
       try {
         request = isHttpProvider(provider)
-          ? redact(await provider.buildRequest(rendered.message as never, { delivery_id: await deliveryId(agent.id, event.call_id, index), settings }), settings)
+          ? redact(await provider.buildRequest(rendered.message as never, await requestContext(agent.id, event.call_id, index, settings)), settings)
           : provider.describe(rendered.message as never);
       } catch (err) {
         return { ...base, status: "error", reason: `${provider.name}: ${err instanceof Error ? err.message : String(err)}`, message: rendered.message };

@@ -84,7 +84,7 @@ export async function sendHttp<K extends MessageKind>(
 ): Promise<SendResult> {
   let call: HttpCall;
   try {
-    call = await provider.buildRequest(message, { delivery_id: ctx.delivery_id, settings: ctx.settings });
+    call = await provider.buildRequest(message, ctx);
   } catch (err) {
     return { outcome: "failed", error: `${provider.name}: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -49,12 +49,16 @@ export type Settings = Readonly<Record<string, string | undefined>>;
 /** Who is sending what, for providers that key idempotency or logs on it. */
 export interface SendContext {
   delivery_id: string;
+  /** The same across every retry of a delivery, new after a replay: what providers dedupe on. */
+  idempotency_key: string;
   call_id: string;
   agent_id: string;
   env: CloudflareBindings;
   settings: Settings;
   fetch: typeof fetch;
 }
+
+export type RequestContext = Pick<SendContext, "delivery_id" | "idempotency_key" | "settings">;
 
 /** An HTTP request a provider wants made; also what `POST /agents/{id}/preview` shows. */
 export interface HttpCall {
@@ -80,7 +84,7 @@ export interface HttpProvider<K extends MessageKind> {
   readonly kind: K;
   /** Settings that must all be set for this provider to be usable (secrets and ids). */
   readonly requires: readonly string[];
-  buildRequest(message: Outgoing[K], ctx: { delivery_id: string; settings: Settings }): HttpCall | Promise<HttpCall>;
+  buildRequest(message: Outgoing[K], ctx: RequestContext): HttpCall | Promise<HttpCall>;
   parseResponse(answer: HttpAnswer, now: number): SendResult;
 }
 

@@ -59,7 +59,7 @@ export const cloudflareEmail: DirectProvider<"email"> = {
       to = recipient.email;
       // From the delivery id, so every retry carries the same Message-ID and a receiver that
       // got an earlier attempt can drop the duplicate.
-      messageId = `${token(ctx.delivery_id)}@${domainOf(from)}`;
+      messageId = `${token(ctx.idempotency_key)}@${domainOf(from)}`;
       raw = buildMime({
         from: sender,
         to: recipient,

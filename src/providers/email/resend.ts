@@ -32,7 +32,7 @@ export const resend: HttpProvider<"email"> = {
   name: "resend",
   kind: "email",
   requires: ["RESEND_API_KEY", "EMAIL_FROM"],
-  buildRequest(message, { delivery_id, settings }) {
+  buildRequest(message, { idempotency_key, settings }) {
     const from = senderOf(message, settings);
     return {
       method: "POST",
@@ -40,7 +40,7 @@ export const resend: HttpProvider<"email"> = {
       headers: {
         authorization: `Bearer ${setting(settings, "RESEND_API_KEY")}`,
         "content-type": "application/json",
-        "idempotency-key": delivery_id,
+        "idempotency-key": idempotency_key,
         // Resend rejects requests that carry no User-Agent, and Workers' fetch sends none.
         "user-agent": USER_AGENT,
       },

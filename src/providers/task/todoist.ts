@@ -10,7 +10,7 @@ export const todoist: HttpProvider<"task"> = {
   name: "todoist",
   kind: "task",
   requires: ["TODOIST_API_TOKEN"],
-  buildRequest(message, { delivery_id, settings }) {
+  buildRequest(message, { idempotency_key, settings }) {
     const project = settings.TODOIST_PROJECT_ID?.trim();
     return {
       method: "POST",
@@ -19,7 +19,7 @@ export const todoist: HttpProvider<"task"> = {
         authorization: `Bearer ${setting(settings, "TODOIST_API_TOKEN")}`,
         "content-type": "application/json",
         // Todoist drops a repeated request with the same id, so a retry after a lost answer adds no duplicate.
-        "x-request-id": delivery_id,
+        "x-request-id": idempotency_key,
       },
       body: JSON.stringify({
         content: message.title,
