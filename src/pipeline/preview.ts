@@ -3,11 +3,10 @@ import { deliveryId } from "../ledger/plan";
 import { chooseProvider } from "../providers/registry";
 import { describeSegments, smsSegments } from "../providers/sms/segments";
 import { type HttpCall, type RequestContext, type Settings, isHttpProvider } from "../providers/types";
-import { webhookPayload } from "../providers/webhook";
+import { webhookCall, webhookPayload } from "../providers/webhook";
 import type { Action, Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import { checkTargetUrl } from "../security/ssrf";
-import { signWebhook, webhookHeaders } from "../security/standard-webhooks";
 import { buildTemplateContext } from "../templates/context";
 import { renderMessage } from "./execute";
 
@@ -63,22 +62,16 @@ export async function previewAgent(agent: Agent, event: CallEndedEvent, env: Clo
       if (action.type === "webhook") {
         const target = checkTargetUrl(action.url, { allowPrivate: config.allowPrivateTargets });
         if (!target.ok) return { ...base, status: "error", reason: target.reason };
-        const body = JSON.stringify(webhookPayload(event, action));
-        const id = await deliveryId(agent.id, event.call_id, index);
-        const timestamp = Math.floor(Date.now() / 1000);
         const secret = config.webhookSigningSecret;
-        const signature = secret ? await signWebhook({ secret, id, timestamp, body }) : "(WEBHOOK_SIGNING_SECRET is not set)";
-        return {
-          ...base,
-          status: "ready",
-          provider: "webhook",
-          request: {
-            method: "POST",
-            url: target.url.toString(),
-            headers: { "content-type": "application/json", ...webhookHeaders(id, timestamp, signature) },
-            body,
-          },
-        };
+        if (!secret) return { ...base, status: "error", reason: "WEBHOOK_SIGNING_SECRET is not set; webhooks are never sent unsigned" };
+        const request = await webhookCall({
+          url: target.url.toString(),
+          body: JSON.stringify(webhookPayload(event, action)),
+          id: await deliveryId(agent.id, event.call_id, index),
+          secret,
+          timestamp: Math.floor(Date.now() / 1000),
+        });
+        return { ...base, status: "ready", provider: "webhook", request };
       }
       const rendered = renderMessage(action, context, { settings, templates: agent.templates });
       if ("skip" in rendered) return { ...base, status: "skipped", reason: rendered.skip };

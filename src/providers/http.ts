@@ -2,7 +2,7 @@ import { classifyStatus, parseRetryAfter } from "../pipeline/retry-policy";
 import type { HttpAnswer, HttpCall, HttpProvider, MessageKind, Outgoing, SendContext, SendResult, Settings } from "./types";
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
-const MAX_BODY_CHARS = 65_536;
+const MAX_BODY_BYTES = 65_536;
 const EXCERPT_CHARS = 1024;
 
 /**
@@ -76,6 +76,63 @@ export function jsonOf(body: string): any {
   }
 }
 
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Makes one outbound call, for providers and webhooks alike: a 10 s timeout, no redirects
+ * (they would carry credentials or a signed body somewhere never checked), and at most
+ * `maxBodyBytes` of the answer read. A network error or timeout comes back as a retry.
+ */
+export async function exchange(
+  call: HttpCall,
+  fetcher: typeof fetch,
+  maxBodyBytes = MAX_BODY_BYTES,
+): Promise<{ ok: true; answer: HttpAnswer } | { ok: false; result: SendResult }> {
+  let response: Response;
+  try {
+    response = await fetcher(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.method === "GET" ? undefined : call.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    const error = timedOut ? `no answer within ${PROVIDER_TIMEOUT_MS / 1000} s` : `network error: ${errorText(err)}`;
+    return { ok: false, result: { outcome: "retry", error } };
+  }
+  const body = await readBody(response, maxBodyBytes);
+  return { ok: true, answer: { status: response.status, headers: response.headers, body } };
+}
+
+/** Reads at most `maxBytes` of a body and releases the rest, so a huge answer is never buffered. */
+async function readBody(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body || response.bodyUsed) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body that breaks off mid-way still leaves the status, which is what matters.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, maxBytes));
+}
+
 /** Makes the provider's request and classifies the answer. Never throws. */
 export async function sendHttp<K extends MessageKind>(
   provider: HttpProvider<K>,
@@ -86,22 +143,9 @@ export async function sendHttp<K extends MessageKind>(
   try {
     call = await provider.buildRequest(message, ctx);
   } catch (err) {
-    return { outcome: "failed", error: `${provider.name}: ${err instanceof Error ? err.message : String(err)}` };
+    return { outcome: "failed", error: `${provider.name}: ${errorText(err)}` };
   }
-  let response: Response;
-  try {
-    response = await ctx.fetch(call.url, {
-      method: call.method,
-      headers: call.headers,
-      body: call.method === "GET" ? undefined : call.body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    const reason = timedOut ? `no answer within ${PROVIDER_TIMEOUT_MS / 1000} s` : `network error: ${err instanceof Error ? err.message : String(err)}`;
-    return { outcome: "retry", error: `${provider.name}: ${reason}` };
-  }
-  const body = (await response.text().catch(() => "")).slice(0, MAX_BODY_CHARS);
-  return provider.parseResponse({ status: response.status, headers: response.headers, body }, Date.now());
+  const sent = await exchange(call, ctx.fetch);
+  if (!sent.ok) return { ...sent.result, error: `${provider.name}: ${sent.result.error}` };
+  return provider.parseResponse(sent.answer, Date.now());
 }
