@@ -10,6 +10,7 @@ const ACTIVE: readonly ActionState[] = ["pending", "retrying"];
 
 /** How long a consumer may hold an action before another copy of its job may take it. */
 const LEASE_MS = 60_000;
+const FIRST_GENERATION = 1;
 /** Event JSON is stored in pieces: a SQLite row in a Durable Object holds at most 2 MB. */
 const CHUNK_CHARS = 500_000;
 
@@ -99,7 +100,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       CREATE TABLE IF NOT EXISTS actions (
         idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL,
         state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0,
-        generation INTEGER NOT NULL DEFAULT 1, replays INTEGER NOT NULL DEFAULT 0,
+        generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0,
         last_status INTEGER, last_error TEXT, provider TEXT,
         due_at INTEGER NOT NULL, leased_until INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
     `);
@@ -107,15 +108,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
   async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<AcceptResult> {
+    const plan = planFollowUp(agent);
+    const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
+    // From here to the end of the transaction nothing awaits, so the dedupe check and the
+    // writes are one step: a concurrent identical post sees either nothing or everything.
     const existing = this.callRow();
     if (existing) {
       return { status: "duplicate", call_id: event.call_id, actions: this.actionSummaries(), reason: existing.reason };
     }
-    const plan = planFollowUp(agent);
-    const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
-    // Re-check after the await above: the check and the writes below must be one synchronous step.
-    if (this.callRow()) return this.accept(event, agent, receivedAt);
-
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
@@ -135,17 +135,24 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       }
       plan.actions.forEach((action, idx) => {
         this.sql.exec(
-          "INSERT INTO actions (idx, delivery_id, action, state, due_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+          "INSERT INTO actions (idx, delivery_id, action, state, generation, due_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
           idx,
           ids[idx]!,
           JSON.stringify(action),
+          FIRST_GENERATION,
           now,
           receivedAt,
         );
       });
     });
 
-    const jobs = this.storedActions().map((a) => this.jobFor(a));
+    const jobs: Job[] = ids.map((id, idx) => ({
+      delivery_id: id,
+      agent_id: event.agent_id,
+      call_id: event.call_id,
+      action_index: idx,
+      generation: FIRST_GENERATION,
+    }));
     if (jobs.length > 0) {
       try {
         await this.env.ACTIONS.sendBatch(jobs.map((body) => ({ body, contentType: "json" as const })));
@@ -153,10 +160,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         // The event is already safe in storage: the watchdog alarm will send the jobs again.
         console.error("ledger: enqueue failed, the watchdog will retry", { call_id: event.call_id, error: String(err) });
       }
+      await this.scheduleWatchdog();
     }
-    await this.scheduleWatchdog();
     this.ctx.waitUntil(this.syncLog());
-    return { status: "accepted", call_id: event.call_id, actions: this.actionSummaries(), reason: plan.reason };
+    const actions = plan.actions.map((action, idx) => ({ id: ids[idx]!, index: idx, type: action.type }));
+    return { status: "accepted", call_id: event.call_id, actions, reason: plan.reason };
   }
 
   /** Hands one action to a consumer, unless it is done, taken, or the job is a stale copy. */
