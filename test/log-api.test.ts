@@ -93,6 +93,9 @@ describe("API description and liveness", () => {
     }
     expect(doc.components.schemas.CallEndedEvent.required).toEqual(["call_id", "agent_id"]);
     expect(doc.components.schemas.Problem).toBeDefined();
+    expect(Object.keys(doc.components.schemas.CallLedger.properties)).toEqual(
+      expect.arrayContaining(["call_id", "agent_name", "event", "actions", "status", "reason"]),
+    );
   });
 
   it("renders the reference at /docs and answers /healthz", async () => {

@@ -2,11 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
 import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
+import type { AttemptOutcome, DeliveryStatus, IngestResult } from "../schemas/delivery";
 import { type Job, deliveryId, planFollowUp, providerFor, targetOf } from "./plan";
 import { type ActionRow, type CallRow, DeliveryLog } from "../store/delivery-log";
 
-export type ActionState = "pending" | "retrying" | "delivered" | "failed" | "gone" | "skipped";
-const ACTIVE: readonly ActionState[] = ["pending", "retrying"];
+const ACTIVE: readonly DeliveryStatus[] = ["pending", "retrying"];
 
 /** How long a consumer may hold an action before another copy of its job may take it. */
 const LEASE_MS = 60_000;
@@ -14,12 +14,6 @@ const FIRST_GENERATION = 1;
 /** Event JSON is stored in pieces: a SQLite row in a Durable Object holds at most 2 MB. */
 const CHUNK_CHARS = 500_000;
 
-export interface AcceptResult {
-  status: "accepted" | "duplicate";
-  call_id: string;
-  actions: { id: string; index: number; type: Action["type"] }[];
-  reason: string | null;
-}
 
 export type Claim =
   | {
@@ -40,7 +34,7 @@ export type Claim =
   | { ok: false; reason: string };
 
 export interface AttemptRecord {
-  outcome: "delivered" | "retry" | "failed" | "gone" | "skipped";
+  outcome: AttemptOutcome;
   started_at: string;
   duration_ms: number;
   status_code?: number;
@@ -66,7 +60,7 @@ type StoredAction = {
   idx: number;
   delivery_id: string;
   action: string;
-  state: ActionState;
+  state: DeliveryStatus;
   attempts: number;
   round_attempts: number;
   generation: number;
@@ -107,7 +101,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
-  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<AcceptResult> {
+  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<IngestResult> {
     const plan = planFollowUp(agent);
     const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
     // From here to the end of the transaction nothing awaits, so the dedupe check and the
@@ -194,7 +188,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   async record(index: number, attempt: AttemptRecord): Promise<void> {
     const row = this.storedAction(index);
     if (!row) return;
-    const state: ActionState = attempt.outcome === "retry" ? "retrying" : attempt.outcome;
+    const state: DeliveryStatus = attempt.outcome === "retry" ? "retrying" : attempt.outcome;
     const now = new Date().toISOString();
     this.sql.exec(
       `UPDATE actions SET state = ?, attempts = attempts + 1, round_attempts = round_attempts + 1,
@@ -335,7 +329,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     };
   }
 
-  private actionSummaries(): AcceptResult["actions"] {
+  private actionSummaries(): IngestResult["actions"] {
     return this.storedActions().map((a) => ({
       id: a.delivery_id,
       index: a.idx,

@@ -5,22 +5,13 @@ import { AppError } from "../errors";
 import { adminAuth } from "../middleware/admin-auth";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
-import type { AcceptResult, LedgerSnapshot } from "../ledger/call-ledger";
+import type { LedgerSnapshot } from "../ledger/call-ledger";
 import { ledgerFor } from "../pipeline/consumer";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
+import { CallLedgerView, IngestResult } from "../schemas/delivery";
 import { adminErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore } from "../store/agents";
 import { DeliveryLog } from "../store/delivery-log";
-
-const AcceptedAction = z.object({ id: z.string(), index: z.number().int(), type: z.enum(["sms", "email", "webhook", "task"]) });
-const IngestResult = z
-  .object({
-    call_id: z.string(),
-    status: z.enum(["accepted", "duplicate"]),
-    actions: z.array(AcceptedAction),
-    reason: z.string().nullable().openapi({ description: "Why no action will run, when none will" }),
-  })
-  .openapi("IngestResult");
 
 // Auth from headers first, then the body limit, then the signature over the limited body.
 const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody(), verifyIngestSignature()];
@@ -53,7 +44,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const event = c.req.valid("json");
       const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).getCached(event.agent_id);
       const ledger = ledgerFor(c.env, event.agent_id, event.call_id);
-      const result = (await ledger.accept(event, agent, new Date().toISOString())) as AcceptResult;
+      const result = (await ledger.accept(event, agent, new Date().toISOString())) as IngestResult;
       return c.json(result, result.status === "accepted" ? 202 : 200);
     },
   );
@@ -70,7 +61,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
         query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
       },
-      responses: { 200: json(z.any().openapi("CallLedger"), "The ledger"), ...adminErrors, ...notFound },
+      responses: { 200: json(CallLedgerView, "The ledger"), ...adminErrors, ...notFound },
     }),
     async (c) => {
       const { call_id } = c.req.valid("param");

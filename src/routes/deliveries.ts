@@ -4,47 +4,10 @@ import { AppError, fieldProblem, validationFailed } from "../errors";
 import { adminAuth } from "../middleware/admin-auth";
 import { ledgerFor } from "../pipeline/consumer";
 import { ACTION_TYPES } from "../schemas/agent";
+import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";
 import { Problem, adminErrors, json, notFound } from "../schemas/problem";
 import { DeliveryLog } from "../store/delivery-log";
-
-const DELIVERY_STATUSES = ["pending", "retrying", "delivered", "failed", "gone", "skipped"] as const;
-
-const Delivery = z
-  .object({
-    id: z.string(),
-    call_id: z.string(),
-    agent_id: z.string(),
-    action_index: z.number().int(),
-    action_type: z.enum(ACTION_TYPES),
-    provider: z.string().nullable(),
-    target: z.string().nullable(),
-    status: z.enum(DELIVERY_STATUSES),
-    attempts: z.number().int(),
-    last_status: z.number().int().nullable(),
-    last_error: z.string().nullable(),
-    next_attempt_at: z.string().nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .openapi("Delivery");
-type Delivery = z.infer<typeof Delivery>;
-
-export const Attempt = z
-  .object({
-    attempt: z.number().int(),
-    started_at: z.string(),
-    duration_ms: z.number().int(),
-    outcome: z.enum(["delivered", "retry", "failed", "gone", "skipped"]),
-    status_code: z.number().int().nullable(),
-    error: z.string().nullable(),
-    response_body: z.string().nullable().openapi({ description: "First KiB of the response" }),
-    provider: z.string().nullable(),
-    provider_id: z.string().nullable(),
-    detail: z.string().nullable().openapi({ description: "e.g. an SMS's segment count" }),
-  })
-  .openapi("Attempt");
-const DeliveryWithAttempts = Delivery.extend({ attempt_log: z.array(Attempt) }).openapi("DeliveryWithAttempts");
 
 export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -57,7 +20,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       middleware: [adminAuth()],
       request: {
         query: z.object({
-          status: z.enum(DELIVERY_STATUSES).optional(),
+          status: DeliveryStatus.optional(),
           type: z.enum(ACTION_TYPES).optional(),
           agent_id: Identifier.optional(),
           call_id: Identifier.max(256).optional(),
@@ -77,7 +40,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
       const page = await new DeliveryLog(c.env.DB).list({ ...q, since: iso(q.since), until: iso(q.until) });
       if (!page) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous page")]);
-      return c.json(page as { deliveries: Delivery[]; next_cursor: string | null }, 200);
+      return c.json(page, 200);
     },
   );
 
@@ -97,8 +60,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       const log = new DeliveryLog(c.env.DB);
       const delivery = await log.get(delivery_id);
       if (!delivery) throw new AppError("not_found", `no delivery "${delivery_id}"`);
-      const body = { ...delivery, attempt_log: await log.attempts(delivery_id) };
-      return c.json(body as z.infer<typeof DeliveryWithAttempts>, 200);
+      return c.json({ ...delivery, attempt_log: await log.attempts(delivery_id) }, 200);
     },
   );
 

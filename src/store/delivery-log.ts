@@ -1,48 +1,14 @@
 import type { AttemptRecord } from "../ledger/call-ledger";
+import type { ActionType } from "../schemas/agent";
+import type { Attempt, Call, Delivery, DeliveryStatus } from "../schemas/delivery";
 
-export interface CallRow {
-  call_id: string;
-  agent_id: string;
-  status: "accepted" | "no_actions";
-  reason: string | null;
-  action_count: number;
-  ended_at: string | null;
-  received_at: string;
-}
-
-export interface ActionRow {
-  id: string;
-  call_id: string;
-  agent_id: string;
-  action_index: number;
-  action_type: string;
-  provider: string | null;
-  target: string | null;
-  status: string;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface AttemptRow {
-  attempt: number;
-  started_at: string;
-  duration_ms: number;
-  outcome: string;
-  status_code: number | null;
-  error: string | null;
-  response_body: string | null;
-  provider: string | null;
-  provider_id: string | null;
-  detail: string | null;
-}
+export type CallRow = Call;
+export type ActionRow = Delivery;
+export type AttemptRow = Attempt;
 
 export interface DeliveryFilter {
-  status?: string;
-  type?: string;
+  status?: DeliveryStatus;
+  type?: ActionType;
   agent_id?: string;
   call_id?: string;
   since?: string;

@@ -1,0 +1,80 @@
+import { z } from "@hono/zod-openapi";
+import { ACTION_TYPES, Action } from "./agent";
+import { CallEndedEvent } from "./call-event";
+
+/** Where an action stands: pending and retrying are active, the rest are settled. */
+export const DeliveryStatus = z.enum(["pending", "retrying", "delivered", "failed", "gone", "skipped"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+/** What one attempt came to. */
+export const AttemptOutcome = z.enum(["delivered", "retry", "failed", "gone", "skipped"]);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
+/** The answer to a call-ended event. */
+export const IngestResult = z
+  .object({
+    call_id: z.string(),
+    status: z.enum(["accepted", "duplicate"]),
+    actions: z.array(z.object({ id: z.string(), index: z.number().int(), type: z.enum(ACTION_TYPES) })),
+    reason: z.string().nullable().openapi({ description: "Why no action will run, when none will" }),
+  })
+  .openapi("IngestResult");
+export type IngestResult = z.infer<typeof IngestResult>;
+
+/** One action of one call, as the delivery log keeps it. */
+export const Delivery = z
+  .object({
+    id: z.string(),
+    call_id: z.string(),
+    agent_id: z.string(),
+    action_index: z.number().int(),
+    action_type: z.enum(ACTION_TYPES),
+    provider: z.string().nullable().openapi({ description: "Null until an unnamed provider is chosen at send time" }),
+    target: z.string().nullable(),
+    status: DeliveryStatus,
+    attempts: z.number().int(),
+    last_status: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    next_attempt_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Delivery");
+export type Delivery = z.infer<typeof Delivery>;
+
+export const Attempt = z
+  .object({
+    attempt: z.number().int(),
+    started_at: z.string(),
+    duration_ms: z.number().int(),
+    outcome: AttemptOutcome,
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    response_body: z.string().nullable().openapi({ description: "First KiB of the response" }),
+    provider: z.string().nullable(),
+    provider_id: z.string().nullable(),
+    detail: z.string().nullable().openapi({ description: "e.g. an SMS's segment count" }),
+  })
+  .openapi("Attempt");
+export type Attempt = z.infer<typeof Attempt>;
+
+export const DeliveryWithAttempts = Delivery.extend({ attempt_log: z.array(Attempt) }).openapi("DeliveryWithAttempts");
+
+/** A call as the delivery log indexes it. */
+export const Call = z.object({
+  call_id: z.string(),
+  agent_id: z.string(),
+  status: z.enum(["accepted", "no_actions"]),
+  reason: z.string().nullable(),
+  action_count: z.number().int(),
+  ended_at: z.string().nullable(),
+  received_at: z.string(),
+});
+export type Call = z.infer<typeof Call>;
+
+/** GET /calls/{call_id}: the ledger of one call, every action with its attempts. */
+export const CallLedgerView = Call.extend({
+  agent_name: z.string(),
+  event: CallEndedEvent,
+  actions: z.array(DeliveryWithAttempts.extend({ action: Action })),
+}).openapi("CallLedger");
