@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runInD
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Job } from "../src/ledger/plan";
-import { ledgerFor } from "../src/pipeline/consumer";
+import { ledgerFor } from "../src/ledger/call-ledger";
 import { MAX_ATTEMPTS } from "../src/pipeline/retry-policy";
 import worker from "../src/index";
 import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";

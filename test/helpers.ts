@@ -1,6 +1,6 @@
 import { SELF, env, runInDurableObject } from "cloudflare:test";
 import type { Job } from "../src/ledger/plan";
-import { ledgerFor } from "../src/pipeline/consumer";
+import { ledgerFor } from "../src/ledger/call-ledger";
 
 export const ADMIN = { authorization: "Bearer test-admin-key" };
 export const INGEST = { authorization: "Bearer test-ingest-key" };

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { ledgerFor } from "../src/pipeline/consumer";
+import { ledgerFor } from "../src/ledger/call-ledger";
 import { INGEST, callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
 
 describe("POST /calls/ended", () => {

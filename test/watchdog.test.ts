@@ -1,7 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { CallLedger } from "../src/ledger/call-ledger";
-import { ledgerFor } from "../src/pipeline/consumer";
+import { type CallLedger, ledgerFor } from "../src/ledger/call-ledger";
 import { callEvent, pendingJobs, postEvent, putAgent, uniqueId } from "./helpers";
 
 /** Pretends every action's job was due long ago and its queue message never came back. */

@@ -369,3 +369,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return this.sql.exec<StoredAction>("SELECT * FROM actions WHERE idx = ?", index).toArray()[0] as StoredAction | undefined;
   }
 }
+
+/** The ledger of one call. Typed from the class itself, not from Env, to keep types acyclic. */
+export function ledgerFor(env: CloudflareBindings, agentId: string, callId: string): DurableObjectStub<CallLedger> {
+  const ns = env.CALL_LEDGER as unknown as DurableObjectNamespace<CallLedger>;
+  return ns.get(ns.idFromName(`${agentId}\n${callId}`));
+}

@@ -1,13 +1,7 @@
-import type { CallLedger, Claim } from "../ledger/call-ledger";
+import { type Claim, ledgerFor } from "../ledger/call-ledger";
 import type { Job } from "../ledger/plan";
 import { decide } from "./decide";
 import { type ExecuteDeps, executeAction } from "./execute";
-
-/** The ledger of one call. Typed from the class itself, not from Env, to keep types acyclic. */
-export function ledgerFor(env: CloudflareBindings, agentId: string, callId: string): DurableObjectStub<CallLedger> {
-  const ns = env.CALL_LEDGER as unknown as DurableObjectNamespace<CallLedger>;
-  return ns.get(ns.idFromName(`${agentId}\n${callId}`));
-}
 
 const CRASH_RETRY_SECONDS = 90;
 

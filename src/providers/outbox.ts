@@ -1,3 +1,4 @@
+import { Outbox } from "../store/outbox";
 import type { DirectProvider, MessageKind, Outgoing, SendContext, SendResult } from "./types";
 
 /**
@@ -12,15 +13,15 @@ export function outboxProvider<K extends MessageKind>(kind: K): DirectProvider<K
     requires: [],
     describe: (message) => ({ outbox: message }),
     async send(message: Outgoing[K], ctx: SendContext): Promise<SendResult> {
-      const id = `obx_${crypto.randomUUID().replaceAll("-", "")}`;
-      const recipient = "to" in message ? message.to : null;
-      const subject = "subject" in message ? message.subject : "title" in message ? message.title : null;
-      await ctx.env.DB.prepare(
-        `INSERT INTO outbox (id, delivery_id, call_id, agent_id, kind, recipient, subject, body, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-        .bind(id, ctx.delivery_id, ctx.call_id, ctx.agent_id, kind, recipient, subject, JSON.stringify(message), new Date().toISOString())
-        .run();
+      const id = await new Outbox(ctx.env.DB).add({
+        delivery_id: ctx.delivery_id,
+        call_id: ctx.call_id,
+        agent_id: ctx.agent_id,
+        kind,
+        recipient: "to" in message ? message.to : null,
+        subject: "subject" in message ? message.subject : "title" in message ? message.title : null,
+        message: { ...message },
+      });
       return { outcome: "delivered", provider_id: id };
     },
   };

@@ -2,7 +2,7 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { AppError, fieldProblem, validationFailed } from "../errors";
 import { adminAuth } from "../middleware/admin-auth";
-import { ledgerFor } from "../pipeline/consumer";
+import { ledgerFor } from "../ledger/call-ledger";
 import { ACTION_TYPES } from "../schemas/agent";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";

@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import { adminAuth } from "../middleware/admin-auth";
 import { Identifier } from "../schemas/call-event";
 import { adminErrors, json } from "../schemas/problem";
+import { Outbox } from "../store/outbox";
 
 const OutboxMessage = z
   .object({
@@ -17,18 +18,6 @@ const OutboxMessage = z
     created_at: z.string(),
   })
   .openapi("OutboxMessage");
-
-interface OutboxRow {
-  id: string;
-  delivery_id: string;
-  call_id: string;
-  agent_id: string;
-  kind: "email" | "sms" | "task";
-  recipient: string | null;
-  subject: string | null;
-  body: string;
-  created_at: string;
-}
 
 export function registerOutboxRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -49,14 +38,7 @@ export function registerOutboxRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), "Recent messages"), ...adminErrors },
     }),
     async (c) => {
-      const { call_id, kind, limit } = c.req.valid("query");
-      const { results } = await c.env.DB.prepare(
-        `SELECT * FROM outbox WHERE (?1 IS NULL OR call_id = ?1) AND (?2 IS NULL OR kind = ?2)
-         ORDER BY created_at DESC, id DESC LIMIT ?3`,
-      )
-        .bind(call_id ?? null, kind ?? null, limit)
-        .all<OutboxRow>();
-      const messages = results.map(({ body, ...row }) => ({ ...row, message: JSON.parse(body) as Record<string, unknown> }));
+      const messages = await new Outbox(c.env.DB).list(c.req.valid("query"));
       return c.json({ messages }, 200);
     },
   );
