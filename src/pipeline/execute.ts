@@ -3,7 +3,7 @@ import type { Claim } from "../ledger/call-ledger";
 import type { Action, EmailTemplate } from "../schemas/agent";
 import { sendHttp } from "../providers/http";
 import { chooseProvider } from "../providers/registry";
-import { describeSegments, smsSegments } from "../providers/sms/segments";
+import { type SmsSegments, describeSegments, smsSegments } from "../providers/sms/segments";
 import { type MessageKind, type Outgoing, type Provider, type SendContext, type SendResult, type Settings, isHttpProvider } from "../providers/types";
 import { sendWebhook, webhookPayload } from "../providers/webhook";
 import { buildTemplateContext, type TemplateContext } from "../templates/context";
@@ -85,10 +85,8 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
   }
   const settings = env as unknown as Settings;
   const context = buildTemplateContext(event, claim.agent, claim.received_at);
-  const rendered = renderMessage(action, context, { settings, templates: claim.agent.templates });
-  if ("skip" in rendered) return { outcome: "skipped", error: rendered.skip };
-  const choice = chooseProvider(rendered.kind, action.provider, settings, env);
-  if (!choice.ok) return { outcome: "failed", error: choice.error };
+  const prepared = prepareMessage(action, context, claim.agent.templates, env);
+  if (prepared.status !== "ready") return { outcome: prepared.status === "skipped" ? "skipped" : "failed", error: prepared.reason };
   const ctx: SendContext = {
     delivery_id: claim.delivery_id,
     idempotency_key: claim.idempotency_key,
@@ -98,9 +96,31 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
     settings,
     fetch: deps.fetch,
   };
-  const result = { ...(await sendWith(choice.provider, rendered.message, ctx)), provider: choice.provider.name };
-  const segments = rendered.kind === "sms" ? describeSegments(smsSegments((rendered.message as Outgoing["sms"]).body)) : undefined;
-  return segments ? { ...result, detail: segments } : result;
+  const result = { ...(await sendWith(prepared.provider, prepared.message, ctx)), provider: prepared.provider.name };
+  return prepared.sms ? { ...result, detail: describeSegments(prepared.sms) } : result;
+}
+
+export type Prepared =
+  | { status: "skipped" | "error"; reason: string; message?: unknown; sms?: SmsSegments }
+  | { status: "ready"; provider: Provider<MessageKind>; why: string; message: Outgoing[MessageKind]; sms?: SmsSegments };
+
+/**
+ * Renders an email, SMS or task action and picks its provider: the one step that sending
+ * and previewing share, so a preview shows exactly what a send would do.
+ */
+export function prepareMessage(
+  action: Exclude<Action, { type: "webhook" }>,
+  context: TemplateContext,
+  templates: Record<string, EmailTemplate>,
+  env: CloudflareBindings,
+): Prepared {
+  const settings = env as unknown as Settings;
+  const rendered = renderMessage(action, context, { settings, templates });
+  if ("skip" in rendered) return { status: "skipped", reason: rendered.skip };
+  const sms = rendered.kind === "sms" ? smsSegments((rendered.message as Outgoing["sms"]).body) : undefined;
+  const choice = chooseProvider(rendered.kind, action.provider, settings, env);
+  if (!choice.ok) return { status: "error", reason: choice.error, message: rendered.message, sms };
+  return { status: "ready", provider: choice.provider, why: choice.why, message: rendered.message, sms };
 }
 
 function sendWith<K extends MessageKind>(provider: Provider<K>, message: Outgoing[K], ctx: SendContext): Promise<SendResult> {

@@ -1,14 +1,12 @@
 import { readConfig } from "../config";
 import { deliveryId } from "../ledger/plan";
-import { chooseProvider } from "../providers/registry";
-import { describeSegments, smsSegments } from "../providers/sms/segments";
-import { type HttpCall, type RequestContext, type Settings, isHttpProvider } from "../providers/types";
-import { webhookCall, webhookPayload } from "../providers/webhook";
+import { describeSegments } from "../providers/sms/segments";
+import { type HttpCall, type Settings, isHttpProvider } from "../providers/types";
+import { webhookCall, webhookPayload, webhookReadiness } from "../providers/webhook";
 import type { Action, Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
-import { checkTargetUrl } from "../security/ssrf";
 import { buildTemplateContext } from "../templates/context";
-import { renderMessage } from "./execute";
+import { prepareMessage } from "./execute";
 
 export interface ActionPreview {
   index: number;
@@ -42,11 +40,6 @@ export function redact(call: HttpCall, settings: Settings): HttpCall {
   return { method: call.method, url: scrub(call.url), headers, body: scrub(call.body) };
 }
 
-async function requestContext(agentId: string, callId: string, index: number, settings: Settings): Promise<RequestContext> {
-  const id = await deliveryId(agentId, callId, index);
-  return { delivery_id: id, idempotency_key: id, settings };
-}
-
 /**
  * Renders every action of an agent against a call and returns exactly what would be sent,
  * provider request included, without sending anything.
@@ -59,36 +52,27 @@ export async function previewAgent(agent: Agent, event: CallEndedEvent, env: Clo
   return Promise.all(
     actions.map(async (action, index): Promise<ActionPreview> => {
       const base = { index, type: action.type };
+      const id = await deliveryId(agent.id, event.call_id, index);
       if (action.type === "webhook") {
-        const target = checkTargetUrl(action.url, { allowPrivate: config.allowPrivateTargets });
-        if (!target.ok) return { ...base, status: "error", reason: target.reason };
-        const secret = config.webhookSigningSecret;
-        if (!secret) return { ...base, status: "error", reason: "WEBHOOK_SIGNING_SECRET is not set; webhooks are never sent unsigned" };
-        const request = await webhookCall({
-          url: target.url.toString(),
-          body: JSON.stringify(webhookPayload(event, action)),
-          id: await deliveryId(agent.id, event.call_id, index),
-          secret,
-          timestamp: Math.floor(Date.now() / 1000),
-        });
+        const ready = webhookReadiness(action.url, config.webhookSigningSecret, config.allowPrivateTargets);
+        if (!ready.ok) return { ...base, status: "error", reason: ready.result.error ?? "not sendable" };
+        const body = JSON.stringify(webhookPayload(event, action));
+        const request = await webhookCall({ url: ready.url, body, id, secret: ready.secret, timestamp: Math.floor(Date.now() / 1000) });
         return { ...base, status: "ready", provider: "webhook", request };
       }
-      const rendered = renderMessage(action, context, { settings, templates: agent.templates });
-      if ("skip" in rendered) return { ...base, status: "skipped", reason: rendered.skip };
-      const sms = rendered.kind === "sms" ? smsSegments((rendered.message as { body: string }).body) : undefined;
-      const smsInfo = sms ? { sms: { ...sms, summary: describeSegments(sms) } } : {};
-      const choice = chooseProvider(rendered.kind, action.provider, settings, env);
-      if (!choice.ok) return { ...base, status: "error", reason: choice.error, message: rendered.message, ...smsInfo };
-      const { provider } = choice;
+      const prepared = prepareMessage(action, context, agent.templates, env);
+      const sms = prepared.sms ? { sms: { ...prepared.sms, summary: describeSegments(prepared.sms) } } : {};
+      if (prepared.status !== "ready") return { ...base, status: prepared.status, reason: prepared.reason, message: prepared.message, ...sms };
+      const { provider, message } = prepared;
       let request: unknown;
       try {
         request = isHttpProvider(provider)
-          ? redact(await provider.buildRequest(rendered.message as never, await requestContext(agent.id, event.call_id, index, settings)), settings)
-          : provider.describe(rendered.message as never);
+          ? redact(await provider.buildRequest(message, { delivery_id: id, idempotency_key: id, settings }), settings)
+          : provider.describe(message);
       } catch (err) {
-        return { ...base, status: "error", reason: `${provider.name}: ${err instanceof Error ? err.message : String(err)}`, message: rendered.message };
+        return { ...base, status: "error", reason: `${provider.name}: ${err instanceof Error ? err.message : String(err)}`, message };
       }
-      return { ...base, status: "ready", provider: provider.name, provider_choice: choice.why, message: rendered.message, request, ...smsInfo };
+      return { ...base, status: "ready", provider: provider.name, provider_choice: prepared.why, message, request, ...sms };
     }),
   );
 }

@@ -50,17 +50,30 @@ export interface WebhookRequest {
   now?: () => number;
 }
 
+/**
+ * Whether a webhook may be sent now. The target is checked again at send time: the config
+ * may predate a tightened ALLOW_PRIVATE_TARGETS.
+ */
+export function webhookReadiness(
+  url: string,
+  secret: string | undefined,
+  allowPrivate: boolean,
+): { ok: true; url: string; secret: string } | { ok: false; result: SendResult } {
+  const target = checkTargetUrl(url, { allowPrivate });
+  if (!target.ok) return { ok: false, result: { outcome: "failed", error: target.reason } };
+  if (!secret) {
+    // A deployment without its signing secret is fixed by setting it; keep the delivery until then.
+    return { ok: false, result: { outcome: "retry", error: "WEBHOOK_SIGNING_SECRET is not set; webhooks are never sent unsigned" } };
+  }
+  return { ok: true, url: target.url.toString(), secret };
+}
+
 /** POSTs one signed webhook and classifies the answer. Never throws. */
 export async function sendWebhook(req: WebhookRequest): Promise<SendResult> {
-  // Checked again at send time: the config may predate a tightened ALLOW_PRIVATE_TARGETS.
-  const target = checkTargetUrl(req.url, { allowPrivate: req.allowPrivate });
-  if (!target.ok) return { outcome: "failed", error: target.reason };
-  if (!req.secret) {
-    // A deployment without its signing secret is fixed by setting it; keep the delivery until then.
-    return { outcome: "retry", error: "WEBHOOK_SIGNING_SECRET is not set; webhooks are never sent unsigned" };
-  }
+  const ready = webhookReadiness(req.url, req.secret, req.allowPrivate);
+  if (!ready.ok) return ready.result;
   const timestamp = Math.floor((req.now?.() ?? Date.now()) / 1000);
-  const call = await webhookCall({ url: target.url.toString(), body: req.body, id: req.id, secret: req.secret, timestamp });
+  const call = await webhookCall({ url: ready.url, body: req.body, id: req.id, secret: ready.secret, timestamp });
   const sent = await exchange(call, req.fetch, RESPONSE_EXCERPT_BYTES);
   if (!sent.ok) return sent.result;
   const { status, headers, body } = sent.answer;
