@@ -9,7 +9,6 @@ export interface FieldProblem {
 
 export type ErrorCode =
   | "unauthorized"
-  | "forbidden"
   | "not_found"
   | "invalid_json"
   | "validation_failed"
@@ -20,7 +19,6 @@ export type ErrorCode =
 
 const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   unauthorized: { status: 401, title: "Unauthorized" },
-  forbidden: { status: 403, title: "Forbidden" },
   not_found: { status: 404, title: "Not Found" },
   invalid_json: { status: 400, title: "Malformed JSON" },
   validation_failed: { status: 422, title: "Validation Failed" },

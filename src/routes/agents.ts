@@ -9,7 +9,7 @@ import { ACTION_TYPES, Agent, AgentConfig } from "../schemas/agent";
 import { checkAgentConfig } from "../schemas/agent-checks";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { SAMPLE_CALL } from "../templates/sample-call";
-import { adminErrors, bodyErrors, json, notFound } from "../schemas/problem";
+import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore, toConfig } from "../store/agents";
 
 const AgentParams = z.object({ agent_id: Identifier.openapi({ param: { name: "agent_id", in: "path" }, example: "agent_abc123" }) });
@@ -86,7 +86,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
           content: { "application/json": { schema: MergePatch }, "application/merge-patch+json": { schema: MergePatch } },
         },
       },
-      responses: { 200: json(Agent, "Updated"), 201: json(Agent, "Created"), ...adminErrors, ...bodyErrors },
+      responses: { 200: json(Agent, "Updated"), 201: json(Agent, "Created"), ...authErrors, ...bodyErrors },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
@@ -111,7 +111,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       security,
       middleware: bodyMiddleware,
       request: { params: AgentParams, body: { required: true, content: { "application/json": { schema: AgentConfig } } } },
-      responses: { 200: json(Agent, "Replaced"), 201: json(Agent, "Created"), ...adminErrors, ...bodyErrors },
+      responses: { 200: json(Agent, "Replaced"), 201: json(Agent, "Created"), ...authErrors, ...bodyErrors },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
@@ -130,7 +130,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       security,
       middleware,
       request: { params: AgentParams },
-      responses: { 200: json(Agent, "The agent"), ...adminErrors, ...notFound },
+      responses: { 200: json(Agent, "The agent"), ...authErrors, ...notFound },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
@@ -156,7 +156,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       },
       responses: {
         200: json(z.object({ agents: z.array(Agent), next_cursor: z.string().nullable() }), "A page of agents"),
-        ...adminErrors,
+        ...authErrors,
       },
     }),
     async (c) => {
@@ -181,7 +181,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
           content: { "application/json": { schema: PreviewRequest } },
         },
       },
-      responses: { 200: json(PreviewResult, "What each action would send"), ...adminErrors, ...notFound },
+      responses: { 200: json(PreviewResult, "What each action would send"), ...authErrors, ...notFound },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
@@ -203,7 +203,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       security,
       middleware,
       request: { params: AgentParams },
-      responses: { 204: { description: "Deleted" }, ...adminErrors, ...notFound },
+      responses: { 204: { description: "Deleted" }, ...authErrors, ...notFound },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");

@@ -8,7 +8,7 @@ import { jsonBody } from "../middleware/json-body";
 import { type LedgerSnapshot, ledgerFor } from "../ledger/call-ledger";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { CallLedgerView, IngestResult } from "../schemas/delivery";
-import { adminErrors, bodyErrors, json, notFound } from "../schemas/problem";
+import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore } from "../store/agents";
 import { DeliveryLog } from "../store/delivery-log";
 
@@ -35,7 +35,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       responses: {
         202: json(IngestResult, "Accepted: stored, and one job per action queued"),
         200: json(IngestResult, "A call already accepted for this agent; nothing queued"),
-        ...adminErrors,
+        ...authErrors,
         ...bodyErrors,
       },
     }),
@@ -60,7 +60,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
         query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
       },
-      responses: { 200: json(CallLedgerView, "The ledger"), ...adminErrors, ...notFound },
+      responses: { 200: json(CallLedgerView, "The ledger"), ...authErrors, ...notFound },
     }),
     async (c) => {
       const { call_id } = c.req.valid("param");

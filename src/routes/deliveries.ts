@@ -6,7 +6,7 @@ import { ledgerFor } from "../ledger/call-ledger";
 import { ACTION_TYPES } from "../schemas/agent";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";
-import { Problem, adminErrors, json, notFound } from "../schemas/problem";
+import { Problem, authErrors, json, notFound } from "../schemas/problem";
 import { DeliveryLog } from "../store/delivery-log";
 
 export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
@@ -32,7 +32,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       },
       responses: {
         200: json(z.object({ deliveries: z.array(Delivery), next_cursor: z.string().nullable() }), "A page of deliveries"),
-        ...adminErrors,
+        ...authErrors,
       },
     }),
     async (c) => {
@@ -53,7 +53,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       security: [{ adminKey: [] }],
       middleware: [adminAuth()],
       request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
-      responses: { 200: json(DeliveryWithAttempts, "The delivery and its attempts"), ...adminErrors, ...notFound },
+      responses: { 200: json(DeliveryWithAttempts, "The delivery and its attempts"), ...authErrors, ...notFound },
     }),
     async (c) => {
       const { delivery_id } = c.req.valid("param");
@@ -76,7 +76,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       responses: {
         202: json(z.object({ id: z.string(), status: z.literal("pending") }), "Queued again"),
         409: { description: "An attempt is in flight", content: { "application/problem+json": { schema: Problem } } },
-        ...adminErrors,
+        ...authErrors,
         ...notFound,
       },
     }),

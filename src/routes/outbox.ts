@@ -2,7 +2,7 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { adminAuth } from "../middleware/admin-auth";
 import { Identifier } from "../schemas/call-event";
-import { adminErrors, json } from "../schemas/problem";
+import { authErrors, json } from "../schemas/problem";
 import { Outbox } from "../store/outbox";
 
 const OutboxMessage = z
@@ -35,7 +35,7 @@ export function registerOutboxRoutes(app: OpenAPIHono<AppEnv>) {
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
       },
-      responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), "Recent messages"), ...adminErrors },
+      responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), "Recent messages"), ...authErrors },
     }),
     async (c) => {
       const messages = await new Outbox(c.env.DB).list(c.req.valid("query"));

@@ -19,7 +19,7 @@ const problem = (description: string) => ({
 });
 
 /** The error responses every authenticated route can give, for the OpenAPI document. */
-export const adminErrors = {
+export const authErrors = {
   401: problem("Missing or wrong bearer key or signature"),
   422: problem("Invalid parameters or body; `errors` names each field"),
 } as const;
