@@ -4,11 +4,9 @@ import {
   MAX_DELAY_SECONDS,
   MIN_RETRY_AFTER_SECONDS,
   RETRY_SCHEDULE_SECONDS,
-  classifyStatus,
-  parseRetryAfter,
   retryDelaySeconds,
-  type Outcome,
 } from "../src/pipeline/retry-policy";
+import { type Outcome, classifyStatus, parseRetryAfter } from "../src/lib/http-status";
 
 describe("classifyStatus", () => {
   const table: Array<[number, Outcome]> = [

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
 import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
-import type { AttemptOutcome, DeliveryStatus, IngestResult } from "../schemas/delivery";
+import type { AttemptRecord, DeliveryStatus, IngestResult } from "../schemas/delivery";
 import { type Job, deliveryId, planFollowUp, providerFor, targetOf } from "./plan";
 import { type ActionRow, type CallRow, DeliveryLog } from "../store/delivery-log";
 
@@ -32,21 +32,6 @@ export type Claim =
       received_at: string;
     }
   | { ok: false; reason: string };
-
-export interface AttemptRecord {
-  outcome: AttemptOutcome;
-  started_at: string;
-  duration_ms: number;
-  status_code?: number;
-  error?: string;
-  response_body?: string;
-  provider_id?: string;
-  /** The provider that handled the attempt, when not the planned one. */
-  provider?: string;
-  detail?: string;
-  /** When outcome is retry: when the queue will bring the job back. */
-  retry_at?: number;
-}
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string };
 

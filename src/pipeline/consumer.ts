@@ -40,7 +40,7 @@ async function consumeOne(message: Message<unknown>, env: CloudflareBindings, de
       return;
     }
     const startedAt = Date.now();
-    const result = await executeAction(claim, env, deps);
+    const { result } = await executeAction(claim, env, deps, { beforeSend: async () => {} });
     const decision = decide(result, claim.attempt, { startedAt, finishedAt: Date.now() });
     await ledger.record(job.action_index, decision.record);
     if (decision.kind === "retry") {

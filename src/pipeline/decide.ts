@@ -1,4 +1,4 @@
-import type { AttemptRecord } from "../ledger/call-ledger";
+import type { AttemptRecord } from "../schemas/delivery";
 import type { SendResult } from "../providers/types";
 import { MAX_ATTEMPTS, retryDelaySeconds } from "./retry-policy";
 

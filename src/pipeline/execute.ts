@@ -16,6 +16,21 @@ export interface ExecuteDeps {
   fetch: typeof fetch;
 }
 
+/** What the attempt tells the ledger while it runs. */
+export interface AttemptHooks {
+  /**
+   * Called right before a request goes to a provider that cannot deduplicate; resolves once
+   * the ledger has durably marked the attempt in flight. If it throws, nothing is sent.
+   */
+  beforeSend(provider: string): Promise<void>;
+}
+
+/** One attempt's result, and how long the provider remembers the idempotency key it used. */
+export interface AttemptResult {
+  result: SendResult;
+  keyWindowSeconds?: number;
+}
+
 /** A message ready for its provider, or the reason there is nothing to send. */
 export type Rendered<K extends MessageKind = MessageKind> =
   | { kind: K; message: Outgoing[K] }
@@ -69,12 +84,16 @@ export function renderMessage(
   }
 }
 
-/** Runs one attempt of one claimed action. Never throws for anything the outside world does. */
-export async function executeAction(claim: Claimed, env: CloudflareBindings, deps: ExecuteDeps): Promise<SendResult> {
+/**
+ * Runs one attempt of one claimed action. Never throws for anything the outside world does,
+ * nor for a template that cannot be rendered: that is a permanent failure with its message.
+ */
+export async function executeAction(claim: Claimed, env: CloudflareBindings, deps: ExecuteDeps, hooks: AttemptHooks): Promise<AttemptResult> {
   const { action, event } = claim;
   const config = readConfig(env);
   if (action.type === "webhook") {
-    return sendWebhook({
+    // Receivers deduplicate on webhook-id (Standard Webhooks), so no in-flight mark is needed.
+    const result = await sendWebhook({
       url: action.url,
       body: JSON.stringify(webhookPayload(event, action)),
       id: claim.delivery_id,
@@ -82,11 +101,21 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
       allowPrivate: config.allowPrivateTargets,
       fetch: deps.fetch,
     });
+    return { result };
   }
   const settings = env as unknown as Settings;
-  const context = buildTemplateContext(event, claim.agent, claim.received_at);
-  const prepared = prepareMessage(action, context, claim.agent.templates, env);
-  if (prepared.status !== "ready") return { outcome: prepared.status === "skipped" ? "skipped" : "failed", error: prepared.reason };
+  let prepared: Prepared;
+  try {
+    const context = buildTemplateContext(event, claim.agent, claim.received_at);
+    prepared = prepareMessage(action, context, claim.agent.templates, env);
+  } catch (err) {
+    // A stored template that no longer renders fails the same way on every retry.
+    return { result: { outcome: "failed", error: err instanceof Error ? err.message : String(err) } };
+  }
+  if (prepared.status !== "ready") {
+    return { result: { outcome: prepared.status === "skipped" ? "skipped" : "failed", error: prepared.reason } };
+  }
+  const { provider } = prepared;
   const ctx: SendContext = {
     delivery_id: claim.delivery_id,
     idempotency_key: claim.idempotency_key,
@@ -96,8 +125,10 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
     settings,
     fetch: deps.fetch,
   };
-  const result = { ...(await sendWith(prepared.provider, prepared.message, ctx)), provider: prepared.provider.name };
-  return prepared.sms ? { ...result, detail: describeSegments(prepared.sms) } : result;
+  if (!provider.dedupes) await hooks.beforeSend(provider.name);
+  const sent = { ...(await sendWith(provider, prepared.message, ctx)), provider: provider.name };
+  const result = prepared.sms ? { ...sent, detail: describeSegments(prepared.sms) } : sent;
+  return { result, keyWindowSeconds: provider.idempotencyWindowSeconds };
 }
 
 export type Prepared =

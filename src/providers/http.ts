@@ -1,4 +1,4 @@
-import { classifyStatus, parseRetryAfter } from "../pipeline/retry-policy";
+import { classifyStatus, parseRetryAfter } from "../lib/http-status";
 import type { HttpAnswer, HttpCall, HttpProvider, MessageKind, Outgoing, SendContext, SendResult, Settings } from "./types";
 
 export const PROVIDER_TIMEOUT_MS = 10_000;

@@ -10,6 +10,7 @@ export function outboxProvider<K extends MessageKind>(kind: K): DirectProvider<K
   return {
     name: "outbox",
     kind,
+    dedupes: false,
     requires: [],
     describe: (message) => ({ outbox: message }),
     async send(message: Outgoing[K], ctx: SendContext): Promise<SendResult> {

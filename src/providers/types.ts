@@ -82,6 +82,14 @@ export interface HttpAnswer {
 export interface HttpProvider<K extends MessageKind> {
   readonly name: string;
   readonly kind: K;
+  /**
+   * True when the provider drops a repeated request carrying the same idempotency key, so a
+   * retry after a lost answer cannot deliver twice. When false, an attempt cut off mid-send is
+   * recorded as `unknown` and not sent again (unless the action sets resend_on_unknown).
+   */
+  readonly dedupes: boolean;
+  /** How long the provider remembers an idempotency key; no attempt with a key is sent after it. */
+  readonly idempotencyWindowSeconds?: number;
   /** Settings that must all be set for this provider to be usable (secrets and ids). */
   readonly requires: readonly string[];
   buildRequest(message: Outgoing[K], ctx: RequestContext): HttpCall | Promise<HttpCall>;
@@ -95,6 +103,14 @@ export interface HttpProvider<K extends MessageKind> {
 export interface DirectProvider<K extends MessageKind> {
   readonly name: string;
   readonly kind: K;
+  /**
+   * True when the provider drops a repeated request carrying the same idempotency key, so a
+   * retry after a lost answer cannot deliver twice. When false, an attempt cut off mid-send is
+   * recorded as `unknown` and not sent again (unless the action sets resend_on_unknown).
+   */
+  readonly dedupes: boolean;
+  /** How long the provider remembers an idempotency key; no attempt with a key is sent after it. */
+  readonly idempotencyWindowSeconds?: number;
   readonly requires: readonly string[];
   /** True when the deployment can use it (beyond `requires`, e.g. a binding exists). */
   available?(env: CloudflareBindings): boolean;

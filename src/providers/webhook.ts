@@ -1,4 +1,4 @@
-import { classifyStatus, parseRetryAfter } from "../pipeline/retry-policy";
+import { classifyStatus, parseRetryAfter } from "../lib/http-status";
 import type { WebhookAction } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import { checkTargetUrl } from "../security/ssrf";

@@ -3,12 +3,33 @@ import { ACTION_TYPES, Action } from "./agent";
 import { CallEndedEvent } from "./call-event";
 
 /** Where an action stands: pending and retrying are active, the rest are settled. */
-export const DeliveryStatus = z.enum(["pending", "retrying", "delivered", "failed", "gone", "skipped"]);
+export const DeliveryStatus = z.enum(["pending", "retrying", "delivered", "failed", "gone", "skipped", "unknown"]).openapi({
+  description:
+    "pending and retrying are active; the rest are settled. unknown: an attempt to a provider that cannot deduplicate " +
+    "was cut off before its answer was recorded, so it was not sent again (it may or may not have arrived).",
+});
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
 /** What one attempt came to. */
-export const AttemptOutcome = z.enum(["delivered", "retry", "failed", "gone", "skipped"]);
+export const AttemptOutcome = z.enum(["delivered", "retry", "failed", "gone", "skipped", "unknown"]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
+/** One attempt's result as the ledger records it and the delivery log keeps it. */
+export const AttemptRecord = z.object({
+  outcome: AttemptOutcome,
+  started_at: z.string(),
+  duration_ms: z.number().int(),
+  status_code: z.number().int().optional(),
+  error: z.string().optional(),
+  response_body: z.string().optional(),
+  provider_id: z.string().optional(),
+  /** The provider that handled the attempt, when not the planned one. */
+  provider: z.string().optional(),
+  detail: z.string().optional(),
+  /** When outcome is retry: when the next attempt is due (epoch ms). */
+  retry_at: z.number().optional(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecord>;
 
 /** The answer to a call-ended event. */
 export const IngestResult = z

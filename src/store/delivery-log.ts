@@ -1,4 +1,4 @@
-import type { AttemptRecord } from "../ledger/call-ledger";
+import type { AttemptRecord } from "../schemas/delivery";
 import type { ActionType } from "../schemas/agent";
 import type { Attempt, Call, Delivery, DeliveryStatus } from "../schemas/delivery";
 

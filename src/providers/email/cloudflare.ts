@@ -40,6 +40,7 @@ const isAddrSpec = (address: string) => /^[^\s<>@]+@[^\s<>@]+$/.test(address);
 export const cloudflareEmail: DirectProvider<"email"> = {
   name: "cloudflare",
   kind: "email",
+  dedupes: false,
   requires: ["EMAIL_FROM"],
   available: (env) => sendEmailBinding(env) !== undefined,
   describe: (message) => ({ binding: BINDING, from: message.from, to: message.to, subject: message.subject }),

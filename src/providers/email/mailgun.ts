@@ -36,6 +36,7 @@ export function mailgunError(answer: HttpAnswer): string {
 export const mailgun: HttpProvider<"email"> = {
   name: "mailgun",
   kind: "email",
+  dedupes: false,
   requires: ["MAILGUN_API_KEY", "MAILGUN_DOMAIN", "EMAIL_FROM"],
   buildRequest(message, { delivery_id, settings }) {
     const from = senderOf(message, settings);

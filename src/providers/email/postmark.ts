@@ -44,6 +44,7 @@ export function postmarkError(answer: HttpAnswer): string {
 export const postmark: HttpProvider<"email"> = {
   name: "postmark",
   kind: "email",
+  dedupes: false,
   requires: ["POSTMARK_SERVER_TOKEN", "EMAIL_FROM"],
   buildRequest(message, { delivery_id, settings }) {
     const from = senderOf(message, settings);

@@ -31,6 +31,9 @@ export function resendError(answer: HttpAnswer): string {
 export const resend: HttpProvider<"email"> = {
   name: "resend",
   kind: "email",
+  dedupes: true,
+  // Resend keeps an idempotency key for 24 h; an hour of margin for clocks and queue delays.
+  idempotencyWindowSeconds: 23 * 3600,
   requires: ["RESEND_API_KEY", "EMAIL_FROM"],
   buildRequest(message, { idempotency_key, settings }) {
     const from = senderOf(message, settings);

@@ -42,6 +42,7 @@ export function sendgridError(answer: HttpAnswer): string {
 export const sendgrid: HttpProvider<"email"> = {
   name: "sendgrid",
   kind: "email",
+  dedupes: false,
   requires: ["SENDGRID_API_KEY", "EMAIL_FROM"],
   buildRequest(message, { delivery_id, settings }) {
     const from = senderOf(message, settings);

@@ -12,6 +12,7 @@ const DEFAULT_BASE = "https://api.plivo.com";
 export const plivo: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
+  dedupes: false,
   requires: ["PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"],
 
   buildRequest(message, { settings }) {

@@ -13,6 +13,7 @@ const DEFAULT_BASE = "https://api.telnyx.com";
 export const telnyx: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
+  dedupes: false,
   requires: ["TELNYX_API_KEY"],
 
   buildRequest(message, { settings }) {

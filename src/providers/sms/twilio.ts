@@ -33,6 +33,7 @@ const RETRYABLE_CODES = new Set(["21611"]);
 export const twilio: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
+  dedupes: false,
   requires: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
 
   buildRequest(message, { settings }) {

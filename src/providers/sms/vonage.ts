@@ -43,6 +43,7 @@ const bare = (number: string) => number.trim().replace(/^\+(?=\d)/, "");
 export const vonage: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
+  dedupes: false,
   requires: ["VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_FROM"],
 
   buildRequest(message, { settings }) {

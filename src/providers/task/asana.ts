@@ -10,6 +10,7 @@ import { failure, str } from "./shared";
 export const asana: HttpProvider<"task"> = {
   name: "asana",
   kind: "task",
+  dedupes: false,
   // The project is not listed: a workspace alone is enough, which buildRequest checks.
   requires: ["ASANA_ACCESS_TOKEN"],
   buildRequest(message, { settings }) {

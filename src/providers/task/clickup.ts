@@ -9,6 +9,7 @@ import { failure, middayUtc, str } from "./shared";
 export const clickup: HttpProvider<"task"> = {
   name: "clickup",
   kind: "task",
+  dedupes: false,
   requires: ["CLICKUP_API_TOKEN", "CLICKUP_LIST_ID"],
   buildRequest(message, { settings }) {
     const list = encodeURIComponent(setting(settings, "CLICKUP_LIST_ID").trim());

@@ -10,6 +10,7 @@ import { failure, middayUtc, str, withRetryAfter } from "./shared";
 export const hubspot: HttpProvider<"task"> = {
   name: "hubspot",
   kind: "task",
+  dedupes: false,
   requires: ["HUBSPOT_ACCESS_TOKEN"],
   buildRequest(message, { settings }) {
     const priority = settings.HUBSPOT_TASK_PRIORITY?.trim().toUpperCase();

@@ -13,6 +13,7 @@ const SUMMARY_MAX = 255;
 export const jira: HttpProvider<"task"> = {
   name: "jira",
   kind: "task",
+  dedupes: false,
   requires: ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT_KEY"],
   buildRequest(message, { settings }) {
     // There is no default host: every Jira Cloud customer has their own site.

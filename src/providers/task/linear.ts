@@ -12,6 +12,7 @@ const MUTATION =
 export const linear: HttpProvider<"task"> = {
   name: "linear",
   kind: "task",
+  dedupes: false,
   requires: ["LINEAR_API_KEY", "LINEAR_TEAM_ID"],
   buildRequest(message, { settings }) {
     const key = setting(settings, "LINEAR_API_KEY").trim();

@@ -9,6 +9,7 @@ import { failure, str, withRetryAfter } from "./shared";
 export const todoist: HttpProvider<"task"> = {
   name: "todoist",
   kind: "task",
+  dedupes: false,
   requires: ["TODOIST_API_TOKEN"],
   buildRequest(message, { idempotency_key, settings }) {
     const project = settings.TODOIST_PROJECT_ID?.trim();

@@ -9,6 +9,7 @@ import { failure, middayUtc, str, withRetryAfter } from "./shared";
 export const trello: HttpProvider<"task"> = {
   name: "trello",
   kind: "task",
+  dedupes: false,
   requires: ["TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_LIST_ID"],
   buildRequest(message, { settings }) {
     const key = setting(settings, "TRELLO_API_KEY").trim();
