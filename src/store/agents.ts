@@ -11,6 +11,8 @@ interface AgentRow {
 /** Cached "no such agent" marker, so unknown agents do not reach D1 on every event. */
 const MISSING = { missing: true } as const;
 const cacheKey = (id: string) => `agent:${id}`;
+/** KV's shortest expiry and edge-cache time: a config is never served staler than this. */
+const CACHE_TTL_SECONDS = 60;
 
 function fromRow(row: AgentRow): Agent {
   const config = JSON.parse(row.config) as AgentConfig;
@@ -41,13 +43,28 @@ export class AgentStore {
     return row ? fromRow(row) : null;
   }
 
-  /** Read-through cache for the ingest hot path; every write below invalidates it. */
+  /**
+   * Read-through cache for the ingest hot path; every write below invalidates it. Entries
+   * live at most CACHE_TTL_SECONDS, which bounds how stale another location can be.
+   */
   async getCached(id: string): Promise<Agent | null> {
-    const hit = await this.cache.get<Agent | typeof MISSING>(cacheKey(id), "json");
+    const hit = await this.cache.get<Agent | typeof MISSING>(cacheKey(id), { type: "json", cacheTtl: CACHE_TTL_SECONDS });
     if (hit) return "missing" in hit ? null : hit;
     const agent = await this.get(id);
-    await this.cache.put(cacheKey(id), JSON.stringify(agent ?? MISSING), { expirationTtl: 3600 });
+    await this.fill(id, agent);
     return agent;
+  }
+
+  /**
+   * Caches what D1 said, then asks D1 again: a save that landed between our read and our put
+   * has already invalidated the cache, so our put would bring back the old config. If D1
+   * changed meanwhile, the newer config is cached instead; the next event sees the save.
+   */
+  private async fill(id: string, read: Agent | null): Promise<void> {
+    const entry = (agent: Agent | null) => JSON.stringify(agent ?? MISSING);
+    await this.cache.put(cacheKey(id), entry(read), { expirationTtl: CACHE_TTL_SECONDS });
+    const now = await this.get(id);
+    if (entry(now) !== entry(read)) await this.cache.put(cacheKey(id), entry(now), { expirationTtl: CACHE_TTL_SECONDS });
   }
 
   /** Creates or replaces the agent; returns it and whether it was created. */
