@@ -53,7 +53,8 @@ const ConfigSchema = z.object({
   WEBHOOK_SIGNING_SECRET: SigningSecret,
   ALLOW_PRIVATE_TARGETS: Flag,
   MAX_BODY_BYTES: PositiveInt(1_048_576),
-  WATCHDOG_SECONDS: PositiveInt(300),
+  WATCHDOG_SECONDS: PositiveInt(60),
+  RETENTION_DAYS: PositiveInt(30),
 });
 
 export interface Config {
@@ -63,8 +64,10 @@ export interface Config {
   webhookSigningSecret?: string;
   allowPrivateTargets: boolean;
   maxBodyBytes: number;
-  /** How long a pending action may go unheard-of before the ledger re-sends its job. */
+  /** How long past its due time an action may go unheard-of before the ledger re-sends its job. */
   watchdogSeconds: number;
+  /** How long a settled call's ledger, log rows and outbox rows are kept. */
+  retentionDays: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -86,6 +89,7 @@ export function readConfig(env: object): Config {
     allowPrivateTargets: v.ALLOW_PRIVATE_TARGETS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     watchdogSeconds: v.WATCHDOG_SECONDS,
+    retentionDays: v.RETENTION_DAYS,
   };
   cache.set(env, config);
   return config;
