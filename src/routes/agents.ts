@@ -1,8 +1,7 @@
-import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { AppError, validationFailed, zodProblems } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
-import { adminAuth } from "../middleware/admin-auth";
 import { jsonBody } from "../middleware/json-body";
 import { previewAgent } from "../pipeline/preview";
 import { ACTION_TYPES, Agent, AgentConfig } from "../schemas/agent";
@@ -11,11 +10,10 @@ import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { SAMPLE_CALL } from "../templates/sample-call";
 import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore, toConfig } from "../store/agents";
+import { adminRoute } from "./admin-route";
 
 const AgentParams = z.object({ agent_id: Identifier.openapi({ param: { name: "agent_id", in: "path" }, example: "agent_abc123" }) });
-const security = [{ adminKey: [] }];
-const middleware = [adminAuth()];
-const bodyMiddleware = [adminAuth(), jsonBody()];
+const bodyMiddleware = [jsonBody()];
 
 /** A merge patch is any JSON object; what it produces is validated, not the patch itself. */
 const MergePatch = z.record(z.string(), z.unknown()).openapi("AgentMergePatch", {
@@ -72,12 +70,11 @@ function validConfig(candidate: unknown, allowPrivateTargets: boolean): AgentCon
 
 export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "patch",
       path: "/agents/{agent_id}",
       summary: "Update an agent with a JSON merge patch (RFC 7396); creates it when missing",
       tags: ["agents"],
-      security,
       middleware: bodyMiddleware,
       request: {
         params: AgentParams,
@@ -103,12 +100,11 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "put",
       path: "/agents/{agent_id}",
       summary: "Create or replace an agent",
       tags: ["agents"],
-      security,
       middleware: bodyMiddleware,
       request: { params: AgentParams, body: { required: true, content: { "application/json": { schema: AgentConfig } } } },
       responses: { 200: json(Agent, "Replaced"), 201: json(Agent, "Created"), ...authErrors, ...bodyErrors },
@@ -122,13 +118,11 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "get",
       path: "/agents/{agent_id}",
       summary: "Read an agent",
       tags: ["agents"],
-      security,
-      middleware,
       request: { params: AgentParams },
       responses: { 200: json(Agent, "The agent"), ...authErrors, ...notFound },
     }),
@@ -141,13 +135,11 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "get",
       path: "/agents",
       summary: "List agents, by id, a page at a time",
       tags: ["agents"],
-      security,
-      middleware,
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -166,14 +158,12 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "post",
       path: "/agents/{agent_id}/preview",
       summary: "Render every action against a call (or a built-in sample) and show exactly what would be sent, sending nothing",
       description: "Provider requests are shown with credentials replaced by [redacted].",
       tags: ["agents"],
-      security,
-      middleware,
       request: {
         params: AgentParams,
         body: {
@@ -195,13 +185,11 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "delete",
       path: "/agents/{agent_id}",
       summary: "Delete an agent; calls already accepted still run their actions",
       tags: ["agents"],
-      security,
-      middleware,
       request: { params: AgentParams },
       responses: { 204: { description: "Deleted" }, ...authErrors, ...notFound },
     }),

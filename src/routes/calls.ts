@@ -2,7 +2,6 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { AppError } from "../errors";
-import { adminAuth } from "../middleware/admin-auth";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
 import { type LedgerSnapshot, ledgerFor } from "../ledger/call-ledger";
@@ -11,6 +10,7 @@ import { CallLedgerView, IngestResult } from "../schemas/delivery";
 import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore } from "../store/agents";
 import { DeliveryLog } from "../store/delivery-log";
+import { adminRoute } from "./admin-route";
 
 // Auth from headers first, then the body limit, then the signature over the limited body.
 const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody(), verifyIngestSignature()];
@@ -49,13 +49,11 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "get",
       path: "/calls/{call_id}",
       summary: "A call's ledger: the event, each action with its state and every attempt",
       tags: ["calls"],
-      security: [{ adminKey: [] }],
-      middleware: [adminAuth()],
       request: {
         params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
         query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),

@@ -1,23 +1,21 @@
-import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { AppError, fieldProblem, validationFailed } from "../errors";
-import { adminAuth } from "../middleware/admin-auth";
 import { ledgerFor } from "../ledger/call-ledger";
 import { ACTION_TYPES } from "../schemas/agent";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";
 import { Problem, authErrors, json, notFound } from "../schemas/problem";
 import { DeliveryLog } from "../store/delivery-log";
+import { adminRoute } from "./admin-route";
 
 export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "get",
       path: "/deliveries",
       summary: "The delivery log, newest first, with filters",
       tags: ["deliveries"],
-      security: [{ adminKey: [] }],
-      middleware: [adminAuth()],
       request: {
         query: z.object({
           status: DeliveryStatus.optional(),
@@ -45,13 +43,11 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "get",
       path: "/deliveries/{delivery_id}",
       summary: "One delivery with every attempt",
       tags: ["deliveries"],
-      security: [{ adminKey: [] }],
-      middleware: [adminAuth()],
       request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
       responses: { 200: json(DeliveryWithAttempts, "The delivery and its attempts"), ...authErrors, ...notFound },
     }),
@@ -65,13 +61,11 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "post",
       path: "/deliveries/{delivery_id}/retry",
       summary: "Send a delivery again now, with a fresh retry budget (replay)",
       tags: ["deliveries"],
-      security: [{ adminKey: [] }],
-      middleware: [adminAuth()],
       request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
       responses: {
         202: json(z.object({ id: z.string(), status: z.literal("pending") }), "Queued again"),

@@ -1,9 +1,9 @@
-import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { adminAuth } from "../middleware/admin-auth";
 import { Identifier } from "../schemas/call-event";
 import { authErrors, json } from "../schemas/problem";
 import { Outbox } from "../store/outbox";
+import { adminRoute } from "./admin-route";
 
 const OutboxMessage = z
   .object({
@@ -21,13 +21,11 @@ const OutboxMessage = z
 
 export function registerOutboxRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    adminRoute({
       method: "get",
       path: "/outbox",
       summary: "Development sink: the emails, texts and tasks that would have been sent, newest first",
       tags: ["outbox"],
-      security: [{ adminKey: [] }],
-      middleware: [adminAuth()],
       request: {
         query: z.object({
           call_id: Identifier.max(256).optional(),
