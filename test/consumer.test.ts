@@ -2,10 +2,10 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runInD
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Job } from "../src/ledger/plan";
-import { ledgerFor } from "../src/ledger/call-ledger";
+import { ledgerStub } from "../src/ledger/client";
 import { MAX_ATTEMPTS } from "../src/pipeline/retry-policy";
 import worker from "../src/index";
-import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
+import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "./helpers";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
 const HOOK_URL = "https://crm.example.com/api/call-completed";
@@ -120,16 +120,24 @@ describe("queue consumer", () => {
   it("retries a 503 with a scheduled delay, keeping the webhook-id, then delivers", async () => {
     const seen = stubFetch((_req, n) => new Response("busy", { status: n === 1 ? 503 : 200 }));
     const { event, jobs } = await webhookCall();
+    const sends = await watchLedgerSends(event.agent_id, event.call_id);
     const first = await consume(jobs);
-    expect(first.retryMessages).toHaveLength(1);
-    expect(first.retryDelays[0]).toBeGreaterThanOrEqual(4);
-    expect(first.retryDelays[0]).toBeLessThanOrEqual(6);
+    // The message is settled; the retry is a new job of the next generation, delayed until due.
+    expect(first.explicitAcks).toEqual(["msg-0"]);
+    const [retryJob] = sends.mock.calls[0]![0];
+    expect(retryJob!.body).toMatchObject({ ...jobs[0], generation: jobs[0]!.generation + 1 });
+    expect(retryJob!.delaySeconds).toBeGreaterThanOrEqual(4);
+    expect(retryJob!.delaySeconds).toBeLessThanOrEqual(6);
     const waiting = await delivery(event.call_id);
     expect(waiting).toMatchObject({ status: "retrying", attempts: 1, last_status: 503 });
     expect(scheduledDelay(waiting)).toBeGreaterThanOrEqual(3);
     expect(scheduledDelay(waiting)).toBeLessThanOrEqual(7);
 
-    await consume(jobs, 2);
+    // A copy of the first job is stale now; the new job, once due, delivers.
+    await consume(jobs);
+    expect(seen).toHaveLength(1);
+    await makeDue(event.agent_id, event.call_id);
+    await consume(await pendingJobs(event.agent_id, event.call_id), 2);
     expect(seen).toHaveLength(2);
     expect(seen[1]!.headers.get("webhook-id")).toBe(seen[0]!.headers.get("webhook-id"));
     const done = await delivery(event.call_id);
@@ -140,12 +148,26 @@ describe("queue consumer", () => {
     ]);
   });
 
+  it("brings back a job that arrives before it is due, without making an attempt", async () => {
+    const seen = stubFetch(() => new Response("busy", { status: 503 }));
+    const { event, jobs } = await webhookCall();
+    await consume(jobs);
+    const next = await pendingJobs(event.agent_id, event.call_id);
+    const early = await consume(next);
+    expect(early.retryMessages).toHaveLength(1);
+    expect(early.retryDelays[0]).toBeGreaterThanOrEqual(3);
+    expect(early.retryDelays[0]).toBeLessThanOrEqual(7);
+    expect(seen).toHaveLength(1);
+    expect(await delivery(event.call_id)).toMatchObject({ status: "retrying", attempts: 1 });
+  });
+
   it("honours Retry-After on a 429", async () => {
     stubFetch(() => new Response("slow down", { status: 429, headers: { "retry-after": "120" } }));
-    const { jobs } = await webhookCall();
+    const { event, jobs } = await webhookCall();
+    const sends = await watchLedgerSends(event.agent_id, event.call_id);
     const result = await consume(jobs);
-    expect(result.retryMessages).toHaveLength(1);
-    expect(result.retryDelays).toEqual([120]);
+    expect(result.explicitAcks).toEqual(["msg-0"]);
+    expect(sends.mock.calls[0]![0].map((m) => m.delaySeconds)).toEqual([120]);
     const waiting = await delivery(jobs[0]!.call_id);
     expect(scheduledDelay(waiting)).toBeGreaterThanOrEqual(119);
     expect(scheduledDelay(waiting)).toBeLessThanOrEqual(121);
@@ -154,9 +176,10 @@ describe("queue consumer", () => {
   it("retries network errors and timeouts", async () => {
     vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("connection refused"));
     const { event, jobs } = await webhookCall();
-    const result = await consume(jobs);
-    expect(result.retryMessages).toHaveLength(1);
-    expect((await delivery(event.call_id)).last_error).toMatch(/network error: connection refused/);
+    await consume(jobs);
+    const waiting = await delivery(event.call_id);
+    expect(waiting.status).toBe("retrying");
+    expect(waiting.last_error).toMatch(/network error: connection refused/);
   });
 
   it("fails a 400 at once, without retry, and marks a 410 gone", async () => {
@@ -177,13 +200,17 @@ describe("queue consumer", () => {
     stubFetch(() => new Response("down", { status: 500 }));
     const { event, jobs } = await webhookCall();
     const dlq = vi.spyOn(env.ACTIONS_DLQ, "send");
+    let current = jobs;
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
-      expect((await consume(jobs, attempt)).retryMessages).toHaveLength(1);
+      await consume(current, attempt);
+      expect(await delivery(event.call_id)).toMatchObject({ status: "retrying", attempts: attempt });
+      await makeDue(event.agent_id, event.call_id);
+      current = await pendingJobs(event.agent_id, event.call_id);
     }
-    const last = await consume(jobs, MAX_ATTEMPTS);
+    const last = await consume(current, MAX_ATTEMPTS);
     expect(last.retryMessages).toHaveLength(0);
     expect(last.explicitAcks).toEqual(["msg-0"]);
-    expect(dlq).toHaveBeenCalledWith(jobs[0], { contentType: "json" });
+    expect(dlq).toHaveBeenCalledWith(current[0], { contentType: "json" });
     const failed = await delivery(event.call_id);
     expect(failed).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS });
     expect(failed.last_error).toMatch(/gave up after 8 attempts/);
@@ -222,7 +249,7 @@ describe("queue consumer", () => {
     const seen = stubFetch(() => new Response("ok"));
     const { event, jobs } = await webhookCall();
     // Rewrite the stored action as if saved while ALLOW_PRIVATE_TARGETS was true.
-    await runInDurableObject(ledgerFor(env, event.agent_id, event.call_id), (_i, state) => {
+    await runInDurableObject(ledgerStub(env, event.agent_id, event.call_id), (_i, state) => {
       state.storage.sql.exec("UPDATE actions SET action = ?", JSON.stringify({ type: "webhook", url: "http://169.254.169.254/latest/meta-data" }));
     });
     const result = await consume(jobs);

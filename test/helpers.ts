@@ -1,6 +1,7 @@
 import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { vi } from "vitest";
 import type { Job } from "../src/ledger/plan";
-import { ledgerFor } from "../src/ledger/call-ledger";
+import { ledgerStub } from "../src/ledger/client";
 
 export const ADMIN = { authorization: "Bearer test-admin-key" };
 export const INGEST = { authorization: "Bearer test-ingest-key" };
@@ -59,7 +60,7 @@ export const postEvent = (event: unknown, headers: Record<string, string> = INGE
 
 /** The jobs a call's ledger would send now: one per active action. */
 export async function pendingJobs(agentId: string, callId: string): Promise<Job[]> {
-  return runInDurableObject(ledgerFor(env, agentId, callId), async (_instance, state) => {
+  return runInDurableObject(ledgerStub(env, agentId, callId), async (_instance, state) => {
     const call = state.storage.sql.exec<{ agent_id: string; call_id: string }>("SELECT agent_id, call_id FROM call").one();
     return state.storage.sql
       .exec<{ idx: number; delivery_id: string; generation: number }>(
@@ -73,5 +74,20 @@ export async function pendingJobs(agentId: string, callId: string): Promise<Job[
         action_index: a.idx,
         generation: a.generation,
       }));
+  });
+}
+
+/** Makes every active action of a call due now, as if its retry delay had passed. */
+export async function makeDue(agentId: string, callId: string): Promise<void> {
+  await runInDurableObject(ledgerStub(env, agentId, callId), (_instance, state) => {
+    state.storage.sql.exec("UPDATE actions SET due_at = ? WHERE state IN ('pending', 'retrying')", Date.now());
+  });
+}
+
+/** Watches the jobs a call's ledger sends from now on (its own queue binding). */
+export async function watchLedgerSends(agentId: string, callId: string) {
+  return runInDurableObject(ledgerStub(env, agentId, callId), (instance) => {
+    const queue = (instance as unknown as { env: CloudflareBindings }).env.ACTIONS;
+    return vi.spyOn(queue, "sendBatch");
   });
 }

@@ -1,7 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { ledgerFor } from "../src/ledger/call-ledger";
+import { ledgerStub } from "../src/ledger/client";
+import type { CallLedger } from "../src/ledger/call-ledger";
 import { INGEST, callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
 
 describe("POST /calls/ended", () => {
@@ -69,7 +70,7 @@ describe("POST /calls/ended", () => {
     const transcript = `${"Agent: hello. Caller: hi. ".repeat(40_000).slice(0, 1_000_000)} Danke schön ✓`;
     const event = callEvent({ agent_id: agentId, transcript });
     expect((await postEvent(event)).status).toBe(202);
-    const stored = await runInDurableObject(ledgerFor(env, agentId, event.call_id), (instance) => instance.snapshot());
+    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (instance) => (instance as CallLedger).snapshot());
     expect(stored!.event.transcript).toBe(transcript);
     for (const job of await pendingJobs(agentId, event.call_id)) {
       expect(JSON.stringify(job).length).toBeLessThan(1024);

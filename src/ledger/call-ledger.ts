@@ -2,36 +2,56 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
 import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
-import type { AttemptRecord, DeliveryStatus, IngestResult } from "../schemas/delivery";
+import type { AttemptRecord, IngestResult } from "../schemas/delivery";
+import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
+import { splitText } from "./chunks";
 import { type Job, deliveryId, planFollowUp, providerFor, targetOf } from "./plan";
-import { type ActionRow, type CallRow, DeliveryLog } from "../store/delivery-log";
+import {
+  type ActionState,
+  type Change,
+  decideBeginSend,
+  decideClaim,
+  decideCrash,
+  decideDeadLetter,
+  decideRecord,
+  decideReplay,
+  decideResend,
+  idempotencyKey,
+  isActive,
+  nextAlarm,
+} from "./state";
 
-const ACTIVE: readonly DeliveryStatus[] = ["pending", "retrying"];
-
-/** How long a consumer may hold an action before another copy of its job may take it. */
-const LEASE_MS = 60_000;
 const FIRST_GENERATION = 1;
 /** Event JSON is stored in pieces: a SQLite row in a Durable Object holds at most 2 MB. */
 const CHUNK_CHARS = 500_000;
+/** While the delivery log lags behind the ledger, the alarm tries again this often. */
+const LOG_RETRY_MS = 30_000;
+/** Cloudflare Queues refuses delays above 12 h; a later due time is deferred again on arrival. */
+const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
+export interface ClaimedAction {
+  ok: true;
+  /** Carried by every write of this attempt; a write with an older token is ignored. */
+  token: number;
+  event: CallEndedEvent;
+  /** The agent as it was when the call was accepted. */
+  agent: { id: string; name: string; templates: Record<string, EmailTemplate> };
+  action: Action;
+  delivery_id: string;
+  /** What providers dedupe on: stable across retries, new after each replay. */
+  idempotency_key: string;
+  /** 1-based attempt within the current retry budget (a replay starts a new one). */
+  attempt: number;
+  /** When the current budget's first attempt started (epoch ms), if one has. */
+  round_started_at: number | null;
+  received_at: string;
+}
 
 export type Claim =
-  | {
-      ok: true;
-      event: CallEndedEvent;
-      /** The agent as it was when the call was accepted. */
-      agent: { id: string; name: string; templates: Record<string, EmailTemplate> };
-      action: Action;
-      delivery_id: string;
-      /** What providers dedupe on: stable across retries, new after each replay. */
-      idempotency_key: string;
-      /** 1-based attempt within the current retry budget (a replay starts a new one). */
-      attempt: number;
-      /** 1-based attempt over the action's whole life, for the log. */
-      total_attempt: number;
-      received_at: string;
-    }
-  | { ok: false; reason: string };
+  | ClaimedAction
+  | { ok: false; reason: string }
+  /** Not due yet: the job should come back at `until` (epoch ms). */
+  | { ok: false; reason: "not due"; until: number };
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string };
 
@@ -41,28 +61,46 @@ export interface LedgerSnapshot {
   actions: (ActionRow & { action: Action })[];
 }
 
-type StoredAction = {
-  idx: number;
-  delivery_id: string;
-  action: string;
-  state: DeliveryStatus;
-  attempts: number;
-  round_attempts: number;
-  generation: number;
-  replays: number;
-  last_status: number | null;
-  last_error: string | null;
-  provider: string | null;
-  due_at: number;
-  leased_until: number;
-  updated_at: string;
-};
+type StoredAction = ActionState & { logged_version: number };
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS call (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS actions (
+    idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
+    generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, claims INTEGER NOT NULL DEFAULT 0,
+    lease_token INTEGER NOT NULL DEFAULT 0, leased_until INTEGER NOT NULL DEFAULT 0, in_flight INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER, last_error TEXT, provider TEXT, due_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1, logged_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS attempts (
+    idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (idx, number));
+`;
+
+/** Columns added since the first release; ledgers created before them gain them on load. */
+const ADDED_COLUMNS = [
+  "ALTER TABLE call ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE actions ADD COLUMN round_started_at INTEGER",
+  "ALTER TABLE actions ADD COLUMN claims INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE actions ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE actions ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE actions ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+  "ALTER TABLE actions ADD COLUMN logged_version INTEGER NOT NULL DEFAULT 0",
+];
 
 /**
  * One per agent_id + call_id. The single place that decides whether a call was already
- * accepted, what its actions are and where each one stands; Durable Object storage is
- * transactional and this object is single-threaded, so a hundred identical posts racing
- * each other still produce one set of jobs.
+ * accepted, what its actions are and where each one stands. Durable Object storage is
+ * transactional and this object single-threaded, so a hundred identical posts racing each
+ * other still produce one set of jobs.
+ *
+ * Every state change follows one rule: commit the change and arm the alarm in the same
+ * synchronous step, before any await. Whatever is awaited afterwards (a queue send, the D1
+ * log) may fail or never return; the alarm then finds the work still due and does it again.
  */
 export class CallLedger extends DurableObject<CloudflareBindings> {
   private readonly sql: SqlStorage;
@@ -70,35 +108,25 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS call (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL,
-        status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS actions (
-        idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL,
-        state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0,
-        generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0,
-        last_status INTEGER, last_error TEXT, provider TEXT,
-        due_at INTEGER NOT NULL, leased_until INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
-    `);
+    this.createSchema();
   }
 
   /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
   async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<IngestResult> {
     const plan = planFollowUp(agent);
     const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
-    // From here to the end of the transaction nothing awaits, so the dedupe check and the
-    // writes are one step: a concurrent identical post sees either nothing or everything.
+    // From here to the alarm nothing awaits, so the dedupe check, the writes and the alarm
+    // are one step: a concurrent identical post sees either nothing or everything.
     const existing = this.callRow();
     if (existing) {
+      // A retry of a post whose first answer was lost: make sure the work it started is watched.
+      this.arm();
       return { status: "duplicate", call_id: event.call_id, actions: this.actionSummaries(), reason: existing.reason };
     }
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO call VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
@@ -108,10 +136,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         event.ended_at ?? null,
         receivedAt,
       );
-      const json = JSON.stringify(event);
-      for (let seq = 0; seq * CHUNK_CHARS < json.length; seq++) {
-        this.sql.exec("INSERT INTO event_chunks VALUES (?, ?)", seq, json.slice(seq * CHUNK_CHARS, (seq + 1) * CHUNK_CHARS));
-      }
+      splitText(JSON.stringify(event), CHUNK_CHARS).forEach((chunk, seq) => {
+        this.sql.exec("INSERT INTO event_chunks VALUES (?, ?)", seq, chunk);
+      });
       plan.actions.forEach((action, idx) => {
         this.sql.exec(
           "INSERT INTO actions (idx, delivery_id, action, state, generation, due_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
@@ -124,108 +151,115 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         );
       });
     });
+    this.arm();
 
-    const jobs: Job[] = ids.map((id, idx) => ({
-      delivery_id: id,
-      agent_id: event.agent_id,
-      call_id: event.call_id,
-      action_index: idx,
-      generation: FIRST_GENERATION,
-    }));
-    if (jobs.length > 0) {
-      try {
-        await this.env.ACTIONS.sendBatch(jobs.map((body) => ({ body, contentType: "json" as const })));
-      } catch (err) {
-        // The event is already safe in storage: the watchdog alarm will send the jobs again.
-        console.error("ledger: enqueue failed, the watchdog will retry", { call_id: event.call_id, error: String(err) });
-      }
-      await this.scheduleWatchdog();
-    }
+    await this.sendJobs(this.storedActions().map((row) => this.jobFor(row)));
     this.ctx.waitUntil(this.syncLog());
     const actions = plan.actions.map((action, idx) => ({ id: ids[idx]!, index: idx, type: action.type }));
     return { status: "accepted", call_id: event.call_id, actions, reason: plan.reason };
   }
 
-  /** Hands one action to a consumer, unless it is done, taken, or the job is a stale copy. */
+  /** Hands one action to a consumer, unless it is done, taken, not due, or the job is a stale copy. */
   async claim(index: number, generation: number): Promise<Claim> {
     const call = this.callRow();
     const row = this.storedAction(index);
     if (!call || !row) return { ok: false, reason: "no such action" };
-    if (!ACTIVE.includes(row.state)) return { ok: false, reason: `already ${row.state}` };
-    if (row.generation !== generation) return { ok: false, reason: "stale job" };
+    const action = JSON.parse(row.action) as Action;
+    const resendOnUnknown = "resend_on_unknown" in action && action.resend_on_unknown === true;
     const now = Date.now();
-    if (row.leased_until > now) return { ok: false, reason: "in flight" };
-    this.sql.exec("UPDATE actions SET leased_until = ? WHERE idx = ?", now + LEASE_MS, index);
-    return {
-      ok: true,
-      event: this.event(),
-      agent: { id: call.agent_id, name: call.agent_name, templates: JSON.parse(call.agent_templates) as Record<string, EmailTemplate> },
-      action: JSON.parse(row.action) as Action,
-      delivery_id: row.delivery_id,
-      idempotency_key: row.replays === 0 ? row.delivery_id : `${row.delivery_id}-r${row.replays}`,
-      attempt: row.round_attempts + 1,
-      total_attempt: row.attempts + 1,
-      received_at: call.received_at,
-    };
+    const decision = decideClaim(row, { generation, now, resendOnUnknown });
+    switch (decision.kind) {
+      case "refuse":
+        return { ok: false, reason: decision.reason };
+      case "defer":
+        return { ok: false, reason: "not due", until: decision.until };
+      case "settle":
+        this.apply(row, decision.change, decision.attempt);
+        this.ctx.waitUntil(this.syncLog());
+        return { ok: false, reason: decision.reason };
+      case "grant": {
+        this.apply(row, decision.change, decision.lost);
+        const granted = { ...row, ...decision.change } as StoredAction;
+        return {
+          ok: true,
+          token: granted.lease_token,
+          event: this.event(),
+          agent: { id: call.agent_id, name: call.agent_name, templates: JSON.parse(call.agent_templates) as Record<string, EmailTemplate> },
+          action,
+          delivery_id: row.delivery_id,
+          idempotency_key: idempotencyKey(row),
+          attempt: granted.round_attempts + 1,
+          round_started_at: granted.round_started_at,
+          received_at: call.received_at,
+        };
+      }
+    }
   }
 
-  /** Stores one attempt's result and writes it to the delivery log. */
-  async record(index: number, attempt: AttemptRecord): Promise<void> {
+  /**
+   * Marks the claimed attempt in flight before it sends to a provider that cannot deduplicate.
+   * False when the claim is no longer current: then nothing may be sent.
+   */
+  async beginSend(index: number, token: number, provider: string): Promise<boolean> {
     const row = this.storedAction(index);
-    if (!row) return;
-    const state: DeliveryStatus = attempt.outcome === "retry" ? "retrying" : attempt.outcome;
-    const now = new Date().toISOString();
-    this.sql.exec(
-      `UPDATE actions SET state = ?, attempts = attempts + 1, round_attempts = round_attempts + 1,
-         last_status = ?, last_error = ?, provider = COALESCE(?, provider), due_at = ?, leased_until = 0, updated_at = ?
-       WHERE idx = ?`,
-      state,
-      attempt.status_code ?? null,
-      attempt.error ?? null,
-      attempt.provider ?? null,
-      attempt.retry_at ?? Date.now(),
-      now,
-      index,
-    );
-    await this.scheduleWatchdog();
-    await this.syncLog({ deliveryId: row.delivery_id, number: row.attempts + 1, record: attempt });
+    const change = row && decideBeginSend(row, token, provider, Date.now());
+    if (!row || !change) return false;
+    this.apply(row, change);
+    return true;
   }
 
-  /** Marks an action failed when its job reached the dead-letter queue by another road. */
-  async deadLetter(index: number, reason: string): Promise<void> {
+  /**
+   * Stores one attempt's result; ignored when the claim is no longer current. A retry gets its
+   * job from here, delayed until it is due, so any older copy of the job is now stale.
+   */
+  async record(index: number, token: number, attempt: AttemptRecord): Promise<boolean> {
     const row = this.storedAction(index);
-    if (!row || !ACTIVE.includes(row.state)) return;
-    this.sql.exec(
-      "UPDATE actions SET state = 'failed', last_error = ?, leased_until = 0, updated_at = ? WHERE idx = ?",
-      reason,
-      new Date().toISOString(),
-      index,
-    );
+    const change = row && decideRecord(row, token, attempt, Date.now());
+    if (!row || !change) {
+      console.warn("ledger: stale attempt result ignored", { delivery_id: row?.delivery_id, outcome: attempt.outcome });
+      return false;
+    }
+    const next = this.apply(row, change, attempt);
+    if (next.state === "retrying") await this.sendJobs([this.jobFor(next)]);
+    await this.syncLog();
+    return true;
+  }
+
+  /** Keeps a crashed attempt's error, so the action's last_error says what keeps failing. */
+  async crashed(index: number, token: number, error: string): Promise<void> {
+    const row = this.storedAction(index);
+    const change = row && decideCrash(row, token, error, Date.now());
+    if (row && change) this.apply(row, change);
+  }
+
+  /** Marks an action failed when a job of the current generation reached the dead-letter queue. */
+  async deadLetter(index: number, generation: number, reason: string): Promise<void> {
+    const row = this.storedAction(index);
+    const change = row && decideDeadLetter(row, generation, reason, Date.now());
+    if (!row || !change) return;
+    this.apply(row, change);
     await this.syncLog();
   }
 
-  /** Sends an action again with a fresh retry budget, whatever state it ended in. */
-  async replay(index: number): Promise<{ ok: true; job: Job } | { ok: false; reason: string }> {
+  /**
+   * Sends an action again with a fresh retry budget, whatever state it ended in. The replay is
+   * committed and watched before the job is sent, so a failed send only delays it.
+   */
+  async replay(index: number): Promise<{ ok: true } | { ok: false; reason: string }> {
     const row = this.storedAction(index);
     if (!row) return { ok: false, reason: "no such action" };
-    if (row.leased_until > Date.now()) return { ok: false, reason: "an attempt is in flight" };
-    this.sql.exec(
-      `UPDATE actions SET state = 'pending', round_attempts = 0, generation = generation + 1, replays = replays + 1,
-         due_at = ?, updated_at = ? WHERE idx = ?`,
-      Date.now(),
-      new Date().toISOString(),
-      index,
-    );
-    const job = this.jobFor(this.storedAction(index)!);
-    await this.env.ACTIONS.send(job, { contentType: "json" });
-    await this.scheduleWatchdog();
+    const decision = decideReplay(row, Date.now());
+    if (!decision.ok) return decision;
+    const next = this.apply(row, decision.change);
+    await this.sendJobs([this.jobFor(next)]);
     await this.syncLog();
-    return { ok: true, job };
+    return { ok: true };
   }
 
   async snapshot(): Promise<LedgerSnapshot | null> {
-    const call = this.callRow();
-    if (!call) return null;
+    const row = this.callRow();
+    if (!row) return null;
+    const { logged: _logged, ...call } = row;
     return {
       call,
       event: this.event(),
@@ -234,53 +268,164 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /**
-   * The watchdog: a job whose queue message was lost (Miniflare's local queue forgets
-   * everything on restart; production can lose a send that errored) is sent again once
-   * its action has been due for longer than the grace period and nobody holds it.
+   * The watchdog. Re-sends the job of any action overdue by more than the margin (a queue
+   * message lost: Miniflare's local queue forgets everything on restart, production can lose
+   * a send that errored), writes the delivery log while it lags, and once the call is settled
+   * and logged, deletes it when its retention ends.
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const grace = this.graceMs();
-    let resent = 0;
-    for (const row of this.storedActions()) {
-      if (!ACTIVE.includes(row.state) || row.leased_until > now || row.due_at + grace > now) continue;
-      this.sql.exec("UPDATE actions SET generation = generation + 1, due_at = ? WHERE idx = ?", now, row.idx);
-      await this.env.ACTIONS.send(this.jobFor(this.storedAction(row.idx)!), { contentType: "json" });
-      resent++;
+    const margin = this.marginMs();
+    const jobs: Job[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const row of this.storedActions()) {
+        const change = decideResend(row, now, margin);
+        if (change) jobs.push(this.jobFor(this.write(row, change)));
+      }
+    });
+    if (this.retentionEnded(now)) {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.createSchema();
+      return;
     }
-    if (resent > 0) console.warn("ledger: watchdog re-sent jobs", { call_id: this.callRow()?.call_id, resent });
-    await this.scheduleWatchdog();
+    this.arm();
+    if (jobs.length > 0) {
+      console.warn("ledger: watchdog re-sent jobs", { call_id: this.callRow()?.call_id, resent: jobs.length });
+      await this.sendJobs(jobs);
+    }
     await this.syncLog();
   }
 
-  private async scheduleWatchdog(): Promise<void> {
-    const grace = this.graceMs();
-    const next = this.storedActions()
-      .filter((a) => ACTIVE.includes(a.state))
-      .map((a) => Math.max(a.due_at + grace, a.leased_until))
-      .reduce((min, t) => Math.min(min, t), Number.POSITIVE_INFINITY);
-    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
-    else await this.ctx.storage.deleteAlarm();
+  /** Applies a change (and logs an attempt) and re-arms the alarm, in one synchronous step. */
+  private apply(row: StoredAction, change: Change, attempt?: AttemptRecord): StoredAction {
+    let next = row;
+    this.ctx.storage.transactionSync(() => {
+      next = this.write(row, change);
+      if (attempt) {
+        this.sql.exec("INSERT OR REPLACE INTO attempts (idx, number, record) VALUES (?, ?, ?)", row.idx, next.attempts, JSON.stringify(attempt));
+      }
+    });
+    this.arm();
+    return next;
   }
 
-  private graceMs(): number {
-    return readConfig(this.env).watchdogSeconds * 1000;
+  private write(row: StoredAction, change: Change): StoredAction {
+    const entries = Object.entries(change);
+    this.sql.exec(`UPDATE actions SET ${entries.map(([k]) => `${k} = ?`).join(", ")} WHERE idx = ?`, ...entries.map(([, v]) => v), row.idx);
+    return { ...row, ...change };
   }
 
-  /** Mirrors this call's state, and the attempt just made if any, into the D1 delivery log. */
-  private async syncLog(attempt?: Parameters<DeliveryLog["write"]>[2]): Promise<void> {
-    const call = this.callRow();
-    if (!call) return;
+  /** Sets the alarm from the stored state. Called, not awaited, right after each commit. */
+  private arm(): void {
+    const now = Date.now();
+    const rows = this.storedActions();
+    const at = nextAlarm(rows, {
+      now,
+      marginMs: this.marginMs(),
+      logLagging: this.logLagging(rows),
+      logRetryMs: LOG_RETRY_MS,
+      settledAt: this.settledAt(rows),
+      retentionMs: readConfig(this.env).retentionDays * 86_400_000,
+    });
+    // Storage writes issued without an await in between commit together (write coalescing),
+    // so the alarm cannot be lost while the change it guards is kept.
+    if (at === null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(at);
+  }
+
+  private async sendJobs(jobs: Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const now = Date.now();
+    const dueAt = new Map(this.storedActions().map((a) => [a.idx, a.due_at]));
     try {
-      await this.log().write(call, this.storedActions().map((a) => this.actionRow(a, call)), attempt);
+      await this.env.ACTIONS.sendBatch(
+        jobs.map((body) => {
+          const delay = Math.ceil(((dueAt.get(body.action_index) ?? now) - now) / 1000);
+          return { body, contentType: "json" as const, ...(delay > 0 ? { delaySeconds: Math.min(delay, MAX_QUEUE_DELAY_SECONDS) } : {}) };
+        }),
+      );
     } catch (err) {
-      // The ledger stays the truth; the next alarm or attempt writes the log again.
-      console.error("ledger: delivery log write failed", { call_id: call.call_id, error: String(err) });
+      // The work is committed and the alarm armed: the watchdog sends these jobs again.
+      console.error("ledger: enqueue failed, the watchdog will retry", { call_id: jobs[0]!.call_id, error: String(err) });
     }
   }
 
-  private log(): DeliveryLog {
-    return new DeliveryLog(this.env.DB);
+  /**
+   * Copies to the D1 delivery log whatever it has not confirmed yet. On failure nothing is
+   * marked, and the alarm (armed while the log lags) tries again.
+   */
+  private async syncLog(): Promise<void> {
+    const call = this.callRow();
+    if (!call) return;
+    const rows = this.storedActions().filter((a) => a.version > a.logged_version);
+    const attempts = this.sql
+      .exec<{ idx: number; number: number; record: string }>("SELECT idx, number, record FROM attempts WHERE logged = 0")
+      .toArray();
+    const callUnlogged = call.logged === 0;
+    if (!callUnlogged && rows.length === 0 && attempts.length === 0) return;
+    const ids = new Map(this.storedActions().map((a) => [a.idx, a.delivery_id]));
+    const logged: LoggedAttempt[] = attempts.map((a) => ({
+      deliveryId: ids.get(a.idx)!,
+      number: a.number,
+      record: JSON.parse(a.record) as AttemptRecord,
+    }));
+    try {
+      await new DeliveryLog(this.env.DB).write({
+        ...(callUnlogged ? { call } : {}),
+        actions: rows.map((a) => this.actionRow(a, call)),
+        attempts: logged,
+      });
+    } catch (err) {
+      console.error("ledger: delivery log write failed; the alarm will retry", { call_id: call.call_id, error: String(err) });
+      return;
+    }
+    this.ctx.storage.transactionSync(() => {
+      if (callUnlogged) this.sql.exec("UPDATE call SET logged = 1");
+      for (const a of rows) this.sql.exec("UPDATE actions SET logged_version = MAX(logged_version, ?) WHERE idx = ?", a.version, a.idx);
+      for (const a of attempts) this.sql.exec("UPDATE attempts SET logged = 1 WHERE idx = ? AND number = ?", a.idx, a.number);
+    });
+    this.arm();
+  }
+
+  private logLagging(rows: StoredAction[]): boolean {
+    const call = this.callRow();
+    if (!call) return false;
+    if (call.logged === 0 || rows.some((a) => a.version > a.logged_version)) return true;
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts WHERE logged = 0").one().n > 0;
+  }
+
+  /** When the last action settled (or the call was received, if it had none); null while any is active. */
+  private settledAt(rows: StoredAction[]): number | null {
+    const call = this.callRow();
+    if (!call || rows.some((a) => isActive(a.state))) return null;
+    return Math.max(Date.parse(call.received_at), ...rows.map((a) => Date.parse(a.updated_at)));
+  }
+
+  private retentionEnded(now: number): boolean {
+    const rows = this.storedActions();
+    const settled = this.settledAt(rows);
+    if (settled === null || this.logLagging(rows)) return false;
+    return settled + readConfig(this.env).retentionDays * 86_400_000 <= now;
+  }
+
+  private marginMs(): number {
+    return readConfig(this.env).watchdogSeconds * 1000;
+  }
+
+  private createSchema(): void {
+    this.sql.exec(SCHEMA);
+    // A ledger written by the first release lacks the newer columns; a new one has them all.
+    const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('actions')").toArray().map((c) => c.name));
+    if (!columns.has("lease_token")) {
+      for (const statement of ADDED_COLUMNS) {
+        try {
+          this.sql.exec(statement);
+        } catch {
+          // Already there.
+        }
+      }
+    }
   }
 
   private jobFor(row: StoredAction): Job {
@@ -308,9 +453,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       attempts: a.attempts,
       last_status: a.last_status,
       last_error: a.last_error,
-      next_attempt_at: ACTIVE.includes(a.state) ? new Date(a.due_at).toISOString() : null,
+      next_attempt_at: isActive(a.state) ? new Date(a.due_at).toISOString() : null,
       created_at: call.received_at,
       updated_at: a.updated_at,
+      version: a.version,
     };
   }
 
@@ -322,23 +468,15 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }));
   }
 
-  private callRow(): LedgerCall | null {
-    const rows = this.sql
-      .exec<{
-        agent_id: string;
-        call_id: string;
-        agent_name: string;
-        agent_templates: string;
-        status: string;
-        reason: string | null;
-        ended_at: string | null;
-        received_at: string;
-      }>("SELECT agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at FROM call WHERE id = 1")
-      .toArray();
-    const row = rows[0];
+  private callRow(): (LedgerCall & { logged: number }) | null {
+    const row = this.sql
+      .exec<Omit<LedgerCall, "action_count"> & { logged: number }>(
+        "SELECT agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at, logged FROM call WHERE id = 1",
+      )
+      .toArray()[0];
     if (!row) return null;
     const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM actions").one().n;
-    return { ...row, status: row.status as LedgerCall["status"], action_count: count };
+    return { ...row, action_count: count };
   }
 
   private event(): CallEndedEvent {
@@ -353,10 +491,4 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private storedAction(index: number): StoredAction | undefined {
     return this.sql.exec<StoredAction>("SELECT * FROM actions WHERE idx = ?", index).toArray()[0] as StoredAction | undefined;
   }
-}
-
-/** The ledger of one call. Typed from the class itself, not from Env, to keep types acyclic. */
-export function ledgerFor(env: CloudflareBindings, agentId: string, callId: string): DurableObjectStub<CallLedger> {
-  const ns = env.CALL_LEDGER as unknown as DurableObjectNamespace<CallLedger>;
-  return ns.get(ns.idFromName(`${agentId}\n${callId}`));
 }

@@ -1,9 +1,11 @@
-import { type Claim, ledgerFor } from "../ledger/call-ledger";
 import type { Job } from "../ledger/plan";
+import { ledgerFor } from "../ledger/client";
 import { decide } from "./decide";
 import { type ExecuteDeps, executeAction } from "./execute";
 
+/** Past the claim's 60 s lease, so the retried copy can take the action again. */
 const CRASH_RETRY_SECONDS = 90;
+const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
 function isJob(body: unknown): body is Job {
   const j = body as Partial<Job> | null;
@@ -14,10 +16,13 @@ function isJob(body: unknown): body is Job {
   );
 }
 
+/** Thrown when the ledger will not let a claimed attempt send: a newer claim owns the action. */
+class ClaimLost extends Error {}
+
 /**
  * The `actions` queue consumer: one message is one attempt at one action. The ledger says
- * whether the job is still wanted; the attempt's result decides ack, delayed retry or
- * dead-letter, and the ledger records it before the message is settled.
+ * whether the job is still wanted and records the result; a retry comes back as a new job
+ * the ledger sends, so this message is settled either way.
  */
 export async function consumeActions(batch: MessageBatch<unknown>, env: CloudflareBindings, deps: ExecuteDeps): Promise<void> {
   await Promise.all(batch.messages.map((message) => consumeOne(message, env, deps)));
@@ -31,28 +36,44 @@ async function consumeOne(message: Message<unknown>, env: CloudflareBindings, de
     message.ack();
     return;
   }
+  const ledger = ledgerFor(env, job.agent_id, job.call_id);
+  let token: number | undefined;
   try {
-    const ledger = ledgerFor(env, job.agent_id, job.call_id);
-    // RPC stubs blur discriminated unions; the ledger's own type is the contract.
-    const claim = (await ledger.claim(job.action_index, job.generation)) as Claim;
+    const claim = await ledger.claim(job.action_index, job.generation);
     if (!claim.ok) {
-      message.ack();
+      if ("until" in claim) {
+        // An early copy of a job that is still wanted: bring it back when it is due.
+        const seconds = Math.ceil((claim.until - Date.now()) / 1000);
+        message.retry({ delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, seconds)) });
+      } else {
+        message.ack();
+      }
       return;
     }
+    token = claim.token;
     const startedAt = Date.now();
-    const { result } = await executeAction(claim, env, deps, { beforeSend: async () => {} });
-    const decision = decide(result, claim.attempt, { startedAt, finishedAt: Date.now() });
-    await ledger.record(job.action_index, decision.record);
-    if (decision.kind === "retry") {
-      message.retry({ delaySeconds: decision.delaySeconds });
-      return;
-    }
+    const { result, keyWindowSeconds } = await executeAction(claim, env, deps, {
+      async beforeSend(provider) {
+        if (!(await ledger.beginSend(job.action_index, claim.token, provider))) throw new ClaimLost();
+      },
+    });
+    const keyExpiresAt = keyWindowSeconds ? (claim.round_started_at ?? startedAt) + keyWindowSeconds * 1000 : undefined;
+    const decision = decide(result, claim.attempt, { startedAt, finishedAt: Date.now(), keyExpiresAt });
+    await ledger.record(job.action_index, claim.token, decision.record);
     if (decision.kind === "dead-letter") await env.ACTIONS_DLQ.send(job, { contentType: "json" });
     message.ack();
   } catch (err) {
-    // Our own fault (or the ledger unreachable): let the queue retry, after the claim's lease
-    // has run out; past max_retries it goes to the dead-letter queue, recorded as failed there.
-    console.error("consumer: attempt crashed", { delivery_id: job.delivery_id, error: String(err) });
+    if (err instanceof ClaimLost) {
+      message.ack();
+      return;
+    }
+    // Our own fault (or the ledger unreachable): let the queue retry after the claim's lease has
+    // run out. The ledger counts claims that never recorded an attempt and fails the action
+    // after a few; an attempt that may have reached a provider that cannot deduplicate is not
+    // repeated. Past max_retries the queue dead-letters the job, recorded as failed there.
+    const error = err instanceof Error ? err.message : String(err);
+    console.error("consumer: attempt crashed", { delivery_id: job.delivery_id, error });
+    if (token !== undefined) await ledger.crashed(job.action_index, token, error).catch(() => {});
     message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
   }
 }
@@ -63,7 +84,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Clou
     const job = message.body;
     try {
       if (isJob(job)) {
-        await ledgerFor(env, job.agent_id, job.call_id).deadLetter(job.action_index, "dead-lettered: retries exhausted");
+        await ledgerFor(env, job.agent_id, job.call_id).deadLetter(job.action_index, job.generation, "dead-lettered: retries exhausted");
         console.warn("dlq: action failed for good", { delivery_id: job.delivery_id, call_id: job.call_id });
       }
       message.ack();

@@ -4,15 +4,20 @@ import { MAX_ATTEMPTS, retryDelaySeconds } from "./retry-policy";
 
 export type Decision =
   | { kind: "ack"; record: AttemptRecord }
+  /** The ledger sends the next attempt's job, due at `record.retry_at`. */
   | { kind: "retry"; delaySeconds: number; record: AttemptRecord }
   /** Retries are used up: recorded as failed and handed to the dead-letter queue. */
   | { kind: "dead-letter"; record: AttemptRecord };
 
-/** Turns one attempt's result into what happens next to its queue message. Pure. */
+/**
+ * Turns one attempt's result into what happens next. Pure. `keyExpiresAt` is when the
+ * provider forgets the idempotency key this budget uses: no retry may be made after it, as a
+ * repeat would no longer be recognised as one.
+ */
 export function decide(
   result: SendResult,
   attempt: number,
-  timing: { startedAt: number; finishedAt: number },
+  timing: { startedAt: number; finishedAt: number; keyExpiresAt?: number },
   random: () => number = Math.random,
 ): Decision {
   const base: AttemptRecord = {
@@ -34,5 +39,17 @@ export function decide(
       record: { ...base, outcome: "failed", error: `gave up after ${MAX_ATTEMPTS} attempts; last: ${result.error ?? "no detail"}` },
     };
   }
-  return { kind: "retry", delaySeconds, record: { ...base, retry_at: timing.finishedAt + delaySeconds * 1000 } };
+  const retryAt = timing.finishedAt + delaySeconds * 1000;
+  if (timing.keyExpiresAt !== undefined && retryAt > timing.keyExpiresAt) {
+    const hours = Math.round((timing.keyExpiresAt - timing.startedAt) / 3_600_000);
+    return {
+      kind: "dead-letter",
+      record: {
+        ...base,
+        outcome: "failed",
+        error: `gave up after ${attempt} attempts: the next would come after the provider forgets its idempotency key${hours > 0 ? ` (in ${hours} h)` : ""}; last: ${result.error ?? "no detail"}`,
+      },
+    };
+  }
+  return { kind: "retry", delaySeconds, record: { ...base, retry_at: retryAt } };
 }

@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { AppError } from "../errors";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
-import { type LedgerSnapshot, ledgerFor } from "../ledger/call-ledger";
+import { ledgerFor } from "../ledger/client";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { CallLedgerView, IngestResult } from "../schemas/delivery";
 import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
@@ -43,7 +43,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const event = c.req.valid("json");
       const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).getCached(event.agent_id);
       const ledger = ledgerFor(c.env, event.agent_id, event.call_id);
-      const result = (await ledger.accept(event, agent, new Date().toISOString())) as IngestResult;
+      const result = await ledger.accept(event, agent, new Date().toISOString());
       return c.json(result, result.status === "accepted" ? 202 : 200);
     },
   );
@@ -64,7 +64,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const { call_id } = c.req.valid("param");
       const log = new DeliveryLog(c.env.DB);
       const agentId = c.req.valid("query").agent_id ?? (await log.callsById(call_id))[0]?.agent_id;
-      const snapshot = agentId ? ((await ledgerFor(c.env, agentId, call_id).snapshot()) as LedgerSnapshot | null) : null;
+      const snapshot = agentId ? await ledgerFor(c.env, agentId, call_id).snapshot() : null;
       if (!snapshot) throw new AppError("not_found", `no call "${call_id}"`);
       const actions = await Promise.all(
         snapshot.actions.map(async (a) => ({ ...a, attempt_log: await log.attempts(a.id) })),

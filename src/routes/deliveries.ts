@@ -1,7 +1,7 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { AppError, fieldProblem, validationFailed } from "../errors";
-import { ledgerFor } from "../ledger/call-ledger";
+import { ledgerFor } from "../ledger/client";
 import { ACTION_TYPES } from "../schemas/agent";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";

@@ -59,6 +59,7 @@ export const Delivery = z
     next_attempt_at: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    version: z.number().int().openapi({ description: "Increases with every change to the delivery" }),
   })
   .openapi("Delivery");
 export type Delivery = z.infer<typeof Delivery>;

@@ -6,6 +6,13 @@ export type CallRow = Call;
 export type ActionRow = Delivery;
 export type AttemptRow = Attempt;
 
+/** An attempt as the ledger hands it to the log: which delivery, its number, what happened. */
+export interface LoggedAttempt {
+  deliveryId: string;
+  number: number;
+  record: AttemptRecord;
+}
+
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   type?: ActionType;
@@ -36,52 +43,60 @@ export class DeliveryLog {
   constructor(private readonly db: D1Database) {}
 
   /**
-   * Mirrors a call and its actions, plus the attempt just made when there is one, in one
-   * batch: one round trip, and the attempt never shows without the state it led to.
+   * Mirrors what the ledger has not yet confirmed, in one batch (one transaction): the call
+   * row once, each changed action, and each new attempt. An action row is only replaced by a
+   * newer version, so batches that land out of order cannot roll the log back.
    */
-  async write(call: CallRow, actions: ActionRow[], attempt?: { deliveryId: string; number: number; record: AttemptRecord }): Promise<void> {
-    const statements = [
-      this.db
-        .prepare(
-          `INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (agent_id, call_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-             action_count = excluded.action_count`,
-        )
-        .bind(call.call_id, call.agent_id, call.status, call.reason, call.action_count, call.ended_at, call.received_at),
-      ...actions.map((a) =>
-        this.db
-          .prepare(
-            `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
-               attempts, last_status, last_error, next_attempt_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, provider = excluded.provider,
-               last_status = excluded.last_status, last_error = excluded.last_error,
-               next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at`,
-          )
-          .bind(
-            a.id,
-            a.call_id,
-            a.agent_id,
-            a.action_index,
-            a.action_type,
-            a.provider,
-            a.target,
-            a.status,
-            a.attempts,
-            a.last_status,
-            a.last_error,
-            a.next_attempt_at,
-            a.created_at,
-            a.updated_at,
-          ),
-      ),
-    ];
-    if (attempt) statements.push(this.attemptStatement(attempt.deliveryId, attempt.number, attempt.record));
-    await this.db.batch(statements);
+  async write(entry: { call?: CallRow; actions: ActionRow[]; attempts: LoggedAttempt[] }): Promise<void> {
+    const statements: D1PreparedStatement[] = [];
+    if (entry.call) statements.push(this.callStatement(entry.call));
+    for (const action of entry.actions) statements.push(this.actionStatement(action));
+    for (const attempt of entry.attempts) statements.push(this.attemptStatement(attempt));
+    if (statements.length > 0) await this.db.batch(statements);
   }
 
-  private attemptStatement(deliveryId: string, attempt: number, r: AttemptRecord): D1PreparedStatement {
+  private callStatement(call: CallRow): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (agent_id, call_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+           action_count = excluded.action_count`,
+      )
+      .bind(call.call_id, call.agent_id, call.status, call.reason, call.action_count, call.ended_at, call.received_at);
+  }
+
+  private actionStatement(a: ActionRow): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
+           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, provider = excluded.provider,
+           last_status = excluded.last_status, last_error = excluded.last_error,
+           next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, version = excluded.version
+         WHERE excluded.version > deliveries.version`,
+      )
+      .bind(
+        a.id,
+        a.call_id,
+        a.agent_id,
+        a.action_index,
+        a.action_type,
+        a.provider,
+        a.target,
+        a.status,
+        a.attempts,
+        a.last_status,
+        a.last_error,
+        a.next_attempt_at,
+        a.created_at,
+        a.updated_at,
+        a.version,
+      );
+  }
+
+  private attemptStatement({ deliveryId, number, record: r }: LoggedAttempt): D1PreparedStatement {
     return this.db
       .prepare(
         `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code, error,
@@ -89,7 +104,7 @@ export class DeliveryLog {
       )
       .bind(
         deliveryId,
-        attempt,
+        number,
         r.started_at,
         r.duration_ms,
         r.outcome,
@@ -100,6 +115,24 @@ export class DeliveryLog {
         r.provider_id ?? null,
         r.detail ?? null,
       );
+  }
+
+  /**
+   * Deletes log rows of calls received before `cutoff` (ISO 8601), attempts first so none is
+   * left without its delivery. Active deliveries are kept whatever their age.
+   */
+  async deleteOlderThan(cutoff: string): Promise<void> {
+    const old = "SELECT id FROM deliveries WHERE created_at < ?1 AND status NOT IN ('pending', 'retrying')";
+    await this.db.batch([
+      this.db.prepare(`DELETE FROM attempts WHERE delivery_id IN (${old})`).bind(cutoff),
+      this.db.prepare(`DELETE FROM deliveries WHERE id IN (${old})`).bind(cutoff),
+      this.db
+        .prepare(
+          `DELETE FROM calls WHERE received_at < ?1
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.agent_id = calls.agent_id AND d.call_id = calls.call_id)`,
+        )
+        .bind(cutoff),
+    ]);
   }
 
   async get(id: string): Promise<ActionRow | null> {
