@@ -2,21 +2,33 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
-import { AppError, problemResponse, validationFailed, zodProblems } from "./errors";
+import { AppError, problemForStatus, problemResponse, validationFailed, zodProblems } from "./errors";
 import { registerAgentRoutes } from "./routes/agents";
 import { registerCallRoutes } from "./routes/calls";
 import { registerDeliveryRoutes } from "./routes/deliveries";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerOutboxRoutes } from "./routes/outbox";
 
+/** Headers of a framework error's own response worth keeping, e.g. a challenge or Allow. */
+const KEPT_HEADERS = ["www-authenticate", "retry-after", "allow"];
+
+/**
+ * Raised by Hono itself (validators, the media-type gate, body limits): mapped by its status,
+ * every one of them, so no framework error turns into a 500.
+ */
+function frameworkProblem(err: HTTPException): Response {
+  const headers = new Headers({ "content-type": "application/problem+json" });
+  for (const name of KEPT_HEADERS) {
+    const value = err.res?.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  return new Response(JSON.stringify(problemForStatus(err.status, err.message)), { status: err.status, headers });
+}
+
 /** Maps any thrown value to a response: the one place errors become HTTP. */
 function toResponse(err: unknown): Response {
   if (err instanceof AppError) return problemResponse(err);
-  if (err instanceof HTTPException) {
-    // Raised by Hono's own validators, e.g. for malformed JSON.
-    const code = err.status === 400 ? "invalid_json" : err.status === 413 ? "payload_too_large" : undefined;
-    if (code) return problemResponse(new AppError(code, err.message));
-  }
+  if (err instanceof HTTPException) return frameworkProblem(err);
   console.error("unhandled error", err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : err);
   return new Response(
     JSON.stringify({ type: "about:blank", title: "Internal Server Error", status: 500, detail: "an unexpected error occurred" }),

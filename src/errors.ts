@@ -15,6 +15,7 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "payload_too_large"
   | "conflict"
+  | "rate_limited"
   | "misconfigured";
 
 const STATUS: Record<ErrorCode, { status: number; title: string }> = {
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   unsupported_media_type: { status: 415, title: "Unsupported Media Type" },
   payload_too_large: { status: 413, title: "Payload Too Large" },
   conflict: { status: 409, title: "Conflict" },
+  rate_limited: { status: 429, title: "Too Many Requests" },
   misconfigured: { status: 503, title: "Relay Misconfigured" },
 };
 
@@ -62,6 +64,53 @@ export function problemResponse(err: AppError): Response {
     status: err.status,
     headers: { "content-type": "application/problem+json", ...err.headers },
   });
+}
+
+/** Reason phrases for statuses the app has no code of its own for (RFC 9110). */
+const REASON_PHRASES: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  414: "URI Too Long",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
+  421: "Misdirected Request",
+  428: "Precondition Required",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/** Statuses whose framework errors mean the same as one of the app's own codes. */
+const CODE_BY_STATUS = new Map<number, ErrorCode>(
+  (["unauthorized", "not_found", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited"] as const).map(
+    (code) => [STATUS[code].status, code],
+  ),
+);
+
+/**
+ * The problem document for an error raised outside the app's own code (Hono's validators,
+ * body limit, media-type gate), keyed by its HTTP status alone. A status the app has a code
+ * for keeps that code's type and title; any other gets RFC 9457's `about:blank` with the
+ * status's reason phrase.
+ *
+ * @example
+ * problemForStatus(415, "Unsupported Media Type") // { type: ".../unsupported-media-type", status: 415, ... }
+ */
+export function problemForStatus(status: number, detail: string) {
+  // Hono's JSON validator says "Malformed JSON in request body"; its form validator also uses 400.
+  const code = status === 400 && /json/i.test(detail) ? "invalid_json" : CODE_BY_STATUS.get(status);
+  if (code) return problemBody(new AppError(code, detail));
+  const title = REASON_PHRASES[status] ?? (status >= 500 ? "Server Error" : "Client Error");
+  return { type: "about:blank", title, status, detail: detail || title };
 }
 
 /** Builds a FieldProblem from a path of keys and indexes. */

@@ -134,3 +134,30 @@ describe("agent config API", () => {
     expect((await request("GET", "/agents?limit=0")).status).toBe(422);
   });
 });
+
+describe("body limits on every body-taking route", () => {
+  it("preview: JSON only (415), at most MAX_BODY_BYTES (413), and no body at all is fine", async () => {
+    const id = uniqueId("agent");
+    await request("PUT", `/agents/${id}`, {
+      voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "webhook", url: "https://crm.example.com/hook" }] } },
+    });
+    const text = await request("POST", `/agents/${id}/preview`, '{"call":{}}', { ...ADMIN, "content-type": "text/plain" });
+    expect(text.status).toBe(415);
+    expect(text.headers.get("content-type")).toBe("application/problem+json");
+    const huge = await request("POST", `/agents/${id}/preview`, { call: { transcript: "x".repeat(3_000_000) } });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as any).detail).toContain("MAX_BODY_BYTES");
+    expect((await request("POST", `/agents/${id}/preview`)).status).toBe(200);
+    expect((await request("POST", `/agents/${id}/preview`, { call: { summary: "hi" } })).status).toBe(200);
+  });
+
+  it("a JSON media type the framework's own gate refuses is 415, not a 500", async () => {
+    const id = uniqueId("agent");
+    for (const [method, type] of [["PATCH", "application/json; charset"], ["PUT", "application/vnd_acme+json"]] as const) {
+      const res = await request(method, `/agents/${id}`, "{}", { ...ADMIN, "content-type": type });
+      expect(res.status, `${method} ${type}`).toBe(415);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(((await res.json()) as any).type).toBe("https://callrelay.dev/problems/unsupported-media-type");
+    }
+  });
+});

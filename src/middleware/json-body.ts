@@ -5,13 +5,23 @@ import { AppError } from "../errors";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** True when a request carries no content at all: no body, or one declared empty. */
+export function hasNoContent(request: Request): boolean {
+  return request.body === null || request.headers.get("content-length") === "0";
+}
+
 /**
  * Refuses bodies that are not JSON (415) or are larger than MAX_BODY_BYTES (413) before
- * anything reads them, so an oversized body is never buffered whole.
+ * anything reads them, so an oversized body is never buffered whole. With `optional`, a
+ * request with no content and no Content-Type passes (a route whose body may be omitted).
+ *
+ * @example
+ * adminRoute({ ..., middleware: [jsonBody({ optional: true })] })
  */
-export function jsonBody(): MiddlewareHandler<AppEnv> {
+export function jsonBody(options: { optional?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async function jsonBody(c, next) {
     const type = c.req.header("content-type") ?? "";
+    if (options.optional && !type && hasNoContent(c.req.raw)) return next();
     if (!JSON_TYPE.test(type)) {
       throw new AppError("unsupported_media_type", `send Content-Type: application/json (got ${type ? `"${type.slice(0, 100)}"` : "none"})`);
     }

@@ -162,8 +162,11 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       method: "post",
       path: "/agents/{agent_id}/preview",
       summary: "Render every action against a call (or a built-in sample) and show exactly what would be sent, sending nothing",
-      description: "Provider requests are shown with credentials replaced by [redacted].",
+      description:
+        "Provider requests are shown with credentials replaced by [redacted]. The body is optional; when given it must be " +
+        "JSON of at most MAX_BODY_BYTES.",
       tags: ["agents"],
+      middleware: [jsonBody({ optional: true })],
       request: {
         params: AgentParams,
         body: {
@@ -171,7 +174,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
           content: { "application/json": { schema: PreviewRequest } },
         },
       },
-      responses: { 200: json(PreviewResult, "What each action would send"), ...authErrors, ...notFound },
+      responses: { 200: json(PreviewResult, "What each action would send"), ...authErrors, ...bodyErrors, ...notFound },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
