@@ -3,6 +3,11 @@ import { Identifier } from "./call-event";
 
 const Template = z.string().min(1).max(16_384);
 const ProviderName = z.string().min(1).max(64);
+const ResendOnUnknown = z.boolean().optional().openapi({
+  description:
+    "For providers that cannot deduplicate: when an attempt was cut off before its answer was recorded, send again " +
+    "(risking a duplicate) instead of recording the outcome as unknown. Default false.",
+});
 
 export const SmsAction = z
   .strictObject({
@@ -10,6 +15,7 @@ export const SmsAction = z
     to: Template.optional().openapi({ description: "Template; defaults to the caller's number." }),
     template: Template,
     provider: ProviderName.optional(),
+    resend_on_unknown: ResendOnUnknown,
   })
   .openapi("SmsAction");
 
@@ -21,6 +27,7 @@ export const EmailAction = z
     body_template: z.string().min(1).max(64).optional().openapi({ description: "A built-in template name, e.g. call_summary." }),
     body: Template.optional().openapi({ description: "A plain-text template, used when body_template is absent." }),
     provider: ProviderName.optional(),
+    resend_on_unknown: ResendOnUnknown,
   })
   .refine((a) => a.body_template !== undefined || a.body !== undefined, {
     message: "give body_template or body",
@@ -44,6 +51,7 @@ export const TaskAction = z
     notes: Template.optional(),
     due_in_days: z.number().int().min(0).max(365).optional(),
     provider: ProviderName.optional(),
+    resend_on_unknown: ResendOnUnknown,
   })
   .openapi("TaskAction");
 

@@ -1,0 +1,34 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CallLedger } from "../../src/ledger/call-ledger";
+import { splitText } from "../../src/ledger/chunks";
+import { ledgerStub } from "../../src/ledger/client";
+import { callEvent, postEvent, putAgent, uniqueId } from "../helpers";
+
+describe("event chunks", () => {
+  it("never cuts a surrogate pair", () => {
+    const text = `abc😀def😀`;
+    for (let size = 2; size <= text.length; size++) {
+      const pieces = splitText(text, size);
+      expect(pieces.join("")).toBe(text);
+      for (const piece of pieces) {
+        expect(piece.length).toBeLessThanOrEqual(size);
+        expect(piece).not.toMatch(/[\ud800-\udbff]$/);
+        expect(piece).not.toMatch(/^[\udc00-\udfff]/);
+      }
+    }
+  });
+
+  it("an emoji on the 500,000-character boundary comes back whole", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId);
+    const event = callEvent({ agent_id: agentId, transcript: "" });
+    // Place the emoji's high surrogate at index 499,999 of the stored JSON.
+    const prefix = JSON.stringify(event).indexOf('"transcript":""') + '"transcript":"'.length;
+    const transcript = `${"x".repeat(499_999 - prefix)}😀 and more`;
+    expect(JSON.stringify({ ...event, transcript }).indexOf("😀")).toBe(499_999);
+    expect((await postEvent({ ...event, transcript })).status).toBe(202);
+    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (instance) => (instance as CallLedger).snapshot());
+    expect(stored!.event.transcript).toBe(transcript);
+  });
+});
