@@ -1,9 +1,10 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { type CallLedger, ledgerFor } from "../src/ledger/call-ledger";
+import type { CallLedger } from "../src/ledger/call-ledger";
+import { ledgerFor, ledgerStub } from "../src/ledger/client";
 import { callEvent, pendingJobs, postEvent, putAgent, uniqueId } from "./helpers";
 
-/** Pretends every action's job was due long ago and its queue message never came back. */
+/** Pretends every action's job was due `ageMs` ago and its queue message never came back. */
 async function loseMessages(stub: DurableObjectStub<CallLedger>, ageMs: number) {
   await runInDurableObject(stub, (_i, state) => {
     state.storage.sql.exec("UPDATE actions SET due_at = ?", Date.now() - ageMs);
@@ -13,7 +14,7 @@ async function loseMessages(stub: DurableObjectStub<CallLedger>, ageMs: number) 
 async function watchSends(stub: DurableObjectStub<CallLedger>) {
   return runInDurableObject(stub, (instance) => {
     const queue = (instance as unknown as { env: CloudflareBindings }).env.ACTIONS;
-    return vi.spyOn(queue, "send");
+    return vi.spyOn(queue, "sendBatch");
   });
 }
 
@@ -23,21 +24,24 @@ describe("ledger watchdog", () => {
     await putAgent(agentId);
     const event = callEvent({ agent_id: agentId });
     await postEvent(event);
-    const stub = ledgerFor(env, agentId, event.call_id);
+    const stub = ledgerStub(env, agentId, event.call_id);
     const before = await pendingJobs(agentId, event.call_id);
     const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(alarm).toBeGreaterThan(Date.now());
 
-    await loseMessages(stub, 301_000);
+    // Armed for a minute past the actions' due time, so a restarted relay resumes within about a minute.
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 61_000);
+
+    await loseMessages(stub, 61_000);
     const sends = await watchSends(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
 
     const after = await pendingJobs(agentId, event.call_id);
-    expect(sends).toHaveBeenCalledTimes(3);
+    expect(sends).toHaveBeenCalledTimes(1);
     expect(after.map((j) => j.generation)).toEqual(before.map((j) => j.generation + 1));
-    expect(sends.mock.calls.map((c) => c[0])).toEqual(after);
+    expect(sends.mock.calls[0]![0].map((m) => m.body)).toEqual(after);
     // A copy of the old message, should it surface after all, is refused as stale.
-    expect(await stub.claim(0, before[0]!.generation)).toMatchObject({ ok: false, reason: "stale job" });
+    expect(await ledgerFor(env, agentId, event.call_id).claim(0, before[0]!.generation)).toMatchObject({ ok: false, reason: "stale job" });
     // And the watchdog keeps watching.
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
     sends.mockRestore();
@@ -48,17 +52,19 @@ describe("ledger watchdog", () => {
     await putAgent(agentId);
     const event = callEvent({ agent_id: agentId });
     await postEvent(event);
-    const stub = ledgerFor(env, agentId, event.call_id);
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const ledger = ledgerFor(env, agentId, event.call_id);
     const jobs = await pendingJobs(agentId, event.call_id);
     const generations = async () => Object.fromEntries((await pendingJobs(agentId, event.call_id)).map((j) => [j.action_index, j.generation]));
 
-    await loseMessages(stub, 60_000); // overdue by less than the grace period
+    await loseMessages(stub, 30_000); // overdue by less than the margin
     await runDurableObjectAlarm(stub);
     expect(await generations()).toEqual({ 0: 1, 1: 1, 2: 1 });
 
-    expect(await stub.claim(0, jobs[0]!.generation)).toMatchObject({ ok: true }); // in flight
-    await stub.record(1, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 }); // finished
-    await loseMessages(stub, 301_000);
+    expect(await ledger.claim(0, jobs[0]!.generation)).toMatchObject({ ok: true }); // in flight
+    const finished = await ledger.claim(1, jobs[1]!.generation);
+    await ledger.record(1, (finished as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    await loseMessages(stub, 61_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await generations()).toEqual({ 0: 1, 2: 2 });
   });
@@ -68,8 +74,32 @@ describe("ledger watchdog", () => {
     await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi" }] } } });
     const event = callEvent({ agent_id: agentId });
     await postEvent(event);
-    const stub = ledgerFor(env, agentId, event.call_id);
-    await stub.record(0, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const ledger = ledgerFor(env, agentId, event.call_id);
+    const claim = await ledger.claim(0, 1);
+    await ledger.record(0, (claim as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    // Once the log has the final state, only the retention alarm is left, RETENTION_DAYS away.
+    await vi.waitFor(async () => {
+      const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+      expect(alarm).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    });
+  });
+
+  it("deletes a settled call's ledger when its retention ends", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi" }] } } });
+    const event = callEvent({ agent_id: agentId });
+    await postEvent(event);
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const ledger = ledgerFor(env, agentId, event.call_id);
+    const claim = await ledger.claim(0, 1);
+    await ledger.record(0, (claim as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE actions SET updated_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
+      state.storage.sql.exec("UPDATE call SET received_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await ledger.snapshot()).toBeNull();
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
   });
 });

@@ -173,6 +173,8 @@ export function decideReplay(row: ActionState, now: number): { ok: true; change:
       replays: row.replays + 1,
       due_at: now,
       leased_until: 0,
+      // An attempt still running from before the replay must not write over it.
+      lease_token: row.lease_token + 1,
     }),
   };
 }
@@ -180,7 +182,7 @@ export function decideReplay(row: ActionState, now: number): { ok: true; change:
 /** The watchdog's view: an active action nobody holds, overdue by more than the margin, gets a new job. */
 export function decideResend(row: ActionState, now: number, marginMs: number): Change | null {
   if (!isActive(row.state) || row.leased_until > now || row.due_at + marginMs > now) return null;
-  return touch(row, now, { generation: row.generation + 1, due_at: now });
+  return touch(row, now, { generation: row.generation + 1, due_at: now, lease_token: row.lease_token + 1 });
 }
 
 /**
