@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { vi } from "vitest";
 import worker from "../../src/index";
 import type { Job } from "../../src/ledger/plan";
-import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
+import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
 
 export interface SeenRequest {
   method: string;
@@ -17,7 +17,10 @@ export interface ActionRun {
   requests: SeenRequest[];
   /** The delivery as GET /calls/{id} shows it, with its attempt_log. */
   delivery: any;
-  /** What the queue consumer did with the message. */
+  /**
+   * What became of the job: whether the consumer acked the message, and whether the ledger
+   * queued a retry (a new job) and after what delay.
+   */
   queue: { acked: boolean; retried: boolean; retryDelay?: number };
 }
 
@@ -38,6 +41,7 @@ export async function runAction(
   const accepted = await postEvent(event);
   if (accepted.status !== 202) throw new Error(`event not accepted: ${accepted.status} ${await accepted.text()}`);
   const jobs = await pendingJobs(agentId, event.call_id);
+  const ledgerSends = await watchLedgerSends(agentId, event.call_id);
 
   const requests: SeenRequest[] = [];
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
@@ -48,13 +52,6 @@ export async function runAction(
     return answer(seen);
   });
   const batch = createMessageBatch<Job>("actions", [{ id: "m1", timestamp: new Date(), attempts: 1, body: jobs[0]! }]);
-  let retryDelay: number | undefined;
-  const message = batch.messages[0]!;
-  const retry = message.retry.bind(message);
-  message.retry = (options) => {
-    retryDelay = options?.delaySeconds;
-    retry(options);
-  };
   const ctx = createExecutionContext();
   try {
     await worker.queue!(batch as MessageBatch, { ...env, ...settings } as CloudflareBindings, ctx);
@@ -62,12 +59,15 @@ export async function runAction(
     spy.mockRestore();
   }
   const result = await getQueueResult(batch, ctx);
+  // A retry is a new job the ledger sends, delayed until it is due.
+  const retries = ledgerSends.mock.calls.flatMap(([messages]) => [...messages]);
+  ledgerSends.mockRestore();
   const call = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
   return {
     call_id: event.call_id,
     requests,
     delivery: call.actions[0],
-    queue: { acked: result.explicitAcks.includes("m1"), retried: result.retryMessages.length > 0, retryDelay },
+    queue: { acked: result.explicitAcks.includes("m1"), retried: retries.length > 0, retryDelay: retries[0]?.delaySeconds },
   };
 }
 

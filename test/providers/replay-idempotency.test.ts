@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { Job } from "../../src/ledger/plan";
-import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
+import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
 import { jsonResponse } from "./harness";
 
 const SETTINGS = { RESEND_API_KEY: "re_test", EMAIL_FROM: "Acme <support@acme.test>" };
@@ -33,8 +33,10 @@ describe("provider idempotency keys", () => {
     await postEvent(event);
     const [job] = await pendingJobs(agentId, event.call_id);
 
-    await consume(job!); // 503: retried later
-    await consume(job!); // the retry delivers
+    await consume(job!); // 503: retried later, as a new job
+    await makeDue(agentId, event.call_id);
+    const [retry] = await pendingJobs(agentId, event.call_id);
+    await consume(retry!); // the retry delivers
     expect(keys).toEqual([job!.delivery_id, job!.delivery_id]);
 
     expect((await request("POST", `/deliveries/${job!.delivery_id}/retry`)).status).toBe(202);

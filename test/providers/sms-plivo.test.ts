@@ -68,7 +68,7 @@ describe("plivo", () => {
   it("retries a 429 after the Retry-After delay, and a 5xx", async () => {
     const limited = await runAction(ACTION, SETTINGS, () => jsonResponse(429, { api_id: "x", error: "too many requests" }, { "retry-after": "5" }));
     expect(limited.delivery.status).toBe("retrying");
-    expect(limited.queue).toMatchObject({ acked: false, retried: true, retryDelay: 5 });
+    expect(limited.queue).toMatchObject({ acked: true, retried: true, retryDelay: 5 });
 
     const down = await runAction(ACTION, SETTINGS, () => jsonResponse(500, { api_id: "x", error: "internal error" }));
     expect(down.delivery.status).toBe("retrying");

@@ -78,7 +78,7 @@ describe("telnyx", () => {
       jsonResponse(429, { errors: [{ code: "10011", title: "Too many requests" }] }, { "retry-after": "17" }),
     );
     expect(limited.delivery.status).toBe("retrying");
-    expect(limited.queue).toMatchObject({ acked: false, retried: true, retryDelay: 17 });
+    expect(limited.queue).toMatchObject({ acked: true, retried: true, retryDelay: 17 });
     expect(limited.delivery.last_error).toContain("10011");
 
     const down = await runAction(ACTION, SETTINGS, () => jsonResponse(502, { errors: [{ code: "10007", title: "Unexpected error" }] }));

@@ -73,7 +73,7 @@ describe("twilio", () => {
       jsonResponse(429, { code: 20429, message: "Too Many Requests", more_info: "https://www.twilio.com/docs/errors/20429", status: 429 }, { "retry-after": "42" }),
     );
     expect(run.delivery.status).toBe("retrying");
-    expect(run.queue).toMatchObject({ acked: false, retried: true, retryDelay: 42 });
+    expect(run.queue).toMatchObject({ acked: true, retried: true, retryDelay: 42 });
     expect(run.delivery.last_error).toContain("20429");
   });
 

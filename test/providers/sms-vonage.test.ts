@@ -84,7 +84,7 @@ describe("vonage", () => {
   it("retries status 1 (Throttled) inside a 200", async () => {
     const run = await runAction(ACTION, SETTINGS, () => answer({ status: "1", "error-text": "Throughput Rate Exceeded - please wait [ 1000 ] and retry" }));
     expect(run.delivery.status).toBe("retrying");
-    expect(run.queue).toMatchObject({ acked: false, retried: true });
+    expect(run.queue).toMatchObject({ acked: true, retried: true });
     expect(run.delivery.last_error).toContain("status 1");
   });
 
