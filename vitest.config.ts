@@ -24,6 +24,9 @@ export default defineConfig(async () => {
             INGEST_SIGNING_SECRET: "whsec_dGVzdC1pbmdlc3Qtc2lnbmluZy1zZWNyZXQ=",
             WEBHOOK_SIGNING_SECRET: "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0",
             ALLOW_PRIVATE_TARGETS: "false",
+            // Actions without a configured provider land in the outbox, as in local development;
+            // tests of a production deployment pass OUTBOX: "false" in their settings.
+            OUTBOX: "true",
           },
         },
       }),

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { previewAgent } from "../src/pipeline/preview";
+import { encodingsOf, redact } from "../src/providers/redact";
 import { SAMPLE_CALL } from "../src/templates/sample-call";
 import { SEED_CONFIG, putAgent, request, uniqueId } from "./helpers";
 
@@ -134,5 +135,86 @@ describe("preview of a provider request", () => {
     for (const secret of ["twilio-secret-token", "vonage-secret-1", "vonage-key-1", btoa("AC0123456789:twilio-secret-token")]) {
       expect(shown).not.toContain(secret);
     }
+  });
+});
+
+describe("redaction of provider secrets", () => {
+  const agentWith = (actions: unknown[]) => ({
+    id: "agent_redact",
+    name: "Acme Support",
+    templates: {},
+    created_at: "",
+    updated_at: "",
+    voice_tools: { post_call_follow_up: { enabled: true, actions } },
+  });
+  // Every character here changes under percent-, form- or JSON-encoding.
+  const NASTY = 'a+b/c=d&e f"g';
+  const preview = (actions: unknown[], settings: Record<string, string>) =>
+    previewAgent(agentWith(actions) as any, SAMPLE_CALL, { ...env, ...settings } as CloudflareBindings);
+
+  it("removes Vonage's api_secret from the form body, where it is form-encoded", async () => {
+    const settings = { VONAGE_API_KEY: "vonage-key-1", VONAGE_API_SECRET: NASTY, VONAGE_FROM: "Acme" };
+    const [vonage] = await preview([{ type: "sms", template: "Hi", provider: "vonage" }], settings);
+    expect(vonage!.status).toBe("ready");
+    const body = (vonage!.request as any).body as string;
+    expect(new URLSearchParams(body).get("api_secret")).toBe("[redacted]");
+    expect(new URLSearchParams(body).get("api_key")).toBe("[redacted]");
+    expect(new URLSearchParams(body).get("text")).toBe("Hi");
+    const shown = JSON.stringify(vonage);
+    for (const form of [...encodingsOf(NASTY), "a%2Bb%2Fc%3Dd%26e+f%22g", "a%2Bb%2Fc%3Dd%26e%20f%22g"]) expect(shown).not.toContain(form);
+  });
+
+  it("removes secrets inside Basic auth (Mailgun, Twilio, Jira) and leaves the rest readable", async () => {
+    const settings = {
+      MAILGUN_API_KEY: NASTY,
+      MAILGUN_DOMAIN: "mg.acme.test",
+      EMAIL_FROM: "Acme <support@acme.test>",
+      TWILIO_ACCOUNT_SID: "AC0123456789",
+      TWILIO_AUTH_TOKEN: `tw ${NASTY}`,
+      TWILIO_FROM: "+15005550006",
+      JIRA_BASE_URL: "https://acme.atlassian.net",
+      JIRA_EMAIL: "ops@acme.test",
+      JIRA_API_TOKEN: `jira-${NASTY}`,
+      JIRA_PROJECT_KEY: "OPS",
+    };
+    const actions = [
+      { type: "email", to: "{{caller_email}}", subject: "Hi", body: "x", provider: "mailgun" },
+      { type: "sms", template: "Hi", provider: "twilio" },
+      { type: "task", title: "Call back", provider: "jira" },
+    ];
+    const shown = await preview(actions, settings);
+    expect(shown.map((a) => a.status)).toEqual(["ready", "ready", "ready"]);
+    const text = JSON.stringify(shown);
+    for (const [user, secret] of [["api", NASTY], ["AC0123456789", `tw ${NASTY}`], ["ops@acme.test", `jira-${NASTY}`]] as const) {
+      expect(text).not.toContain(btoa(`${user}:${secret}`));
+      for (const form of encodingsOf(secret)) expect(text).not.toContain(form);
+    }
+    expect((shown[1]!.request as any).url).toBe("https://api.twilio.com/2010-04-01/Accounts/AC0123456789/Messages.json");
+  });
+
+  it("removes a Basic credential holding a secret from any header, and JSON-escaped secrets from a body", () => {
+    const settings = { TODOIST_API_TOKEN: NASTY };
+    const call = {
+      method: "POST" as const,
+      url: `https://tasks.test/${encodeURIComponent(NASTY)}?t=${new URLSearchParams({ t: NASTY }).toString().slice(2)}`,
+      headers: { "x-forwarded-credentials": `Basic ${btoa(`someone:${NASTY}`)}`, "x-other": `Basic ${btoa("user:not-a-secret")}` },
+      body: JSON.stringify({ note: `token ${NASTY} here`, nested: { t: NASTY } }),
+    };
+    const out = redact(call, settings);
+    expect(out.headers["x-forwarded-credentials"]).toBe("Basic [redacted]");
+    expect(out.headers["x-other"]).toBe(`Basic ${btoa("user:not-a-secret")}`);
+    expect(out.url).toBe("https://tasks.test/[redacted]?t=[redacted]");
+    expect(JSON.parse(out.body)).toEqual({ note: "token [redacted] here", nested: { t: "[redacted]" } });
+  });
+
+  it("removes secrets as the providers send them: trimmed", () => {
+    const out = redact({ method: "POST", url: "https://x.test", headers: {}, body: "k=abcd1234" }, { TELNYX_API_KEY: "  abcd1234\n" });
+    expect(out.body).toBe("k=[redacted]");
+  });
+
+  it("shows a failed provider choice as an error: no outbox without OUTBOX=true", async () => {
+    const [sms] = await preview([{ type: "sms", template: "Hi {{caller_name}}" }], { OUTBOX: "false" });
+    expect(sms).toMatchObject({ status: "error", message: { body: "Hi John Smith" } });
+    expect(sms!.reason).toMatch(/^no sms provider configured: set TWILIO_AUTH_TOKEN, .* or OUTBOX=true for local development$/);
   });
 });

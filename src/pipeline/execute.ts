@@ -3,6 +3,7 @@ import type { Claim } from "../ledger/call-ledger";
 import type { Action, EmailTemplate } from "../schemas/agent";
 import { sendHttp } from "../providers/http";
 import { chooseProvider } from "../providers/registry";
+import { settingsOf } from "../providers/settings";
 import { type SmsSegments, describeSegments, smsSegments } from "../providers/sms/segments";
 import { type MessageKind, type Outgoing, type Provider, type SendContext, type SendResult, type Settings, isHttpProvider } from "../providers/types";
 import { sendWebhook, webhookPayload } from "../providers/webhook";
@@ -103,7 +104,7 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
     });
     return { result };
   }
-  const settings = env as unknown as Settings;
+  const settings = settingsOf(env);
   let prepared: Prepared;
   try {
     const context = buildTemplateContext(event, claim.agent, claim.received_at);
@@ -145,7 +146,7 @@ export function prepareMessage(
   templates: Record<string, EmailTemplate>,
   env: CloudflareBindings,
 ): Prepared {
-  const settings = env as unknown as Settings;
+  const settings = settingsOf(env);
   const rendered = renderMessage(action, context, { settings, templates });
   if ("skip" in rendered) return { status: "skipped", reason: rendered.skip };
   const sms = rendered.kind === "sms" ? smsSegments((rendered.message as Outgoing["sms"]).body) : undefined;

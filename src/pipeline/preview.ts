@@ -1,7 +1,9 @@
 import { readConfig } from "../config";
 import { deliveryId } from "../ledger/plan";
 import { describeSegments } from "../providers/sms/segments";
-import { type HttpCall, type Settings, isHttpProvider } from "../providers/types";
+import { redact } from "../providers/redact";
+import { settingsOf } from "../providers/settings";
+import { isHttpProvider } from "../providers/types";
 import { webhookCall, webhookPayload, webhookReadiness } from "../providers/webhook";
 import type { Action, Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
@@ -21,31 +23,12 @@ export interface ActionPreview {
   sms?: { encoding: string; units: number; segments: number; summary: string };
 }
 
-const REDACTED = "[redacted]";
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|AUTH_ID)$/;
-
-/**
- * Removes every configured secret from a request before it is shown: Authorization-style
- * headers wholesale, and any secret value wherever else it appears (URL, body, other headers).
- */
-export function redact(call: HttpCall, settings: Settings): HttpCall {
-  const secrets = Object.entries(settings)
-    .filter(([name, value]) => SECRET_NAME.test(name) && typeof value === "string" && value.length >= 4)
-    .map(([, value]) => value as string)
-    .sort((a, b) => b.length - a.length);
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), text);
-  const headers = Object.fromEntries(
-    Object.entries(call.headers).map(([name, value]) => [name, /^(authorization|x-.*token)$/i.test(name) ? REDACTED : scrub(value)]),
-  );
-  return { method: call.method, url: scrub(call.url), headers, body: scrub(call.body) };
-}
-
 /**
  * Renders every action of an agent against a call and returns exactly what would be sent,
  * provider request included, without sending anything.
  */
 export async function previewAgent(agent: Agent, event: CallEndedEvent, env: CloudflareBindings): Promise<ActionPreview[]> {
-  const settings = env as unknown as Settings;
+  const settings = settingsOf(env);
   const config = readConfig(env);
   const context = buildTemplateContext(event, agent, new Date().toISOString());
   const actions = agent.voice_tools.post_call_follow_up.actions;

@@ -1,17 +1,16 @@
 import { classifyStatus, parseRetryAfter } from "../lib/http-status";
-import type { HttpAnswer, HttpCall, HttpProvider, MessageKind, Outgoing, SendContext, SendResult, Settings } from "./types";
+import type { HttpAnswer, HttpCall, HttpProvider, MessageKind, Outgoing, SendContext, SendResult } from "./types";
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
 const MAX_BODY_BYTES = 65_536;
 const EXCERPT_CHARS = 1024;
 
 /**
- * The base URL for a provider: `<NAME>_BASE_URL` when set (regional endpoints, local test
- * doubles), else the documented default. No trailing slash.
+ * The base URL for a provider: its `<NAME>_BASE_URL` setting when set (regional endpoints,
+ * local test doubles), else the documented default. No trailing slash.
  */
-export function baseUrl(settings: Settings, name: string, fallback: string): string {
-  const override = settings[`${name.toUpperCase()}_BASE_URL`]?.trim();
-  return (override || fallback).replace(/\/+$/, "");
+export function baseUrl(override: string | undefined, fallback: string): string {
+  return (override?.trim() || fallback).replace(/\/+$/, "");
 }
 
 /** HTTP Basic credentials, as providers such as Twilio and Mailgun expect them. */
@@ -20,14 +19,34 @@ export function basicAuth(user: string, password: string): string {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
-export const formBody = (fields: Record<string, string | undefined>): string =>
-  new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+const present = (fields: Record<string, string | undefined>) =>
+  Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined);
 
-/** Reads a required setting; providers are only chosen when all of `requires` are set. */
-export function setting(settings: Settings, name: string): string {
-  const value = settings[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
+export const formBody = (fields: Record<string, string | undefined>): string => new URLSearchParams(present(fields)).toString();
+
+/** A multipart/form-data body kept as a string, so preview can show it and tests compare it. */
+export interface Multipart {
+  contentType: string;
+  body: string;
+}
+
+// WHATWG's multipart/form-data encoder escapes these three in field names.
+const escapeName = (name: string) => name.replace(/"/g, "%22").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+
+/**
+ * Fields as multipart/form-data (RFC 7578), UTF-8 text as is. The boundary is `seed`, or
+ * `seed-1`, `seed-2`… when a value happens to contain it (RFC 2046 §5.1.1 forbids that), so
+ * the same fields and seed always give the same body.
+ *
+ * @example
+ * multipartBody({ to: "a@b.test" }, "callrelay-dlv_1").contentType // "multipart/form-data; boundary=callrelay-dlv_1"
+ */
+export function multipartBody(fields: Record<string, string | undefined>, seed: string): Multipart {
+  const entries = present(fields);
+  let boundary = seed;
+  for (let n = 1; entries.some(([name, value]) => name.includes(boundary) || value.includes(boundary)); n++) boundary = `${seed}-${n}`;
+  const parts = entries.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(name)}"\r\n\r\n${value}\r\n`);
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: `${parts.join("")}--${boundary}--\r\n` };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { SettingsSchema } from "./settings";
+
 /** What one attempt at one action came to; the pipeline turns it into ack / retry / dead-letter. */
 export interface SendResult {
   outcome: "delivered" | "retry" | "failed" | "gone" | "skipped";
@@ -90,8 +92,8 @@ export interface HttpProvider<K extends MessageKind> {
   readonly dedupes: boolean;
   /** How long the provider remembers an idempotency key; no attempt with a key is sent after it. */
   readonly idempotencyWindowSeconds?: number;
-  /** Settings that must all be set for this provider to be usable (secrets and ids). */
-  readonly requires: readonly string[];
+  /** Its settings: the required ones must all be set for it to be usable; secrets are marked. */
+  readonly settings: SettingsSchema;
   buildRequest(message: Outgoing[K], ctx: RequestContext): HttpCall | Promise<HttpCall>;
   parseResponse(answer: HttpAnswer, now: number): SendResult;
 }
@@ -111,8 +113,9 @@ export interface DirectProvider<K extends MessageKind> {
   readonly dedupes: boolean;
   /** How long the provider remembers an idempotency key; no attempt with a key is sent after it. */
   readonly idempotencyWindowSeconds?: number;
-  readonly requires: readonly string[];
-  /** True when the deployment can use it (beyond `requires`, e.g. a binding exists). */
+  /** Its settings: the required ones must all be set for it to be usable; secrets are marked. */
+  readonly settings: SettingsSchema;
+  /** True when the deployment can use it (beyond its settings, e.g. a binding exists). */
   available?(env: CloudflareBindings): boolean;
   describe(message: Outgoing[K]): Record<string, unknown>;
   send(message: Outgoing[K], ctx: SendContext): Promise<SendResult>;

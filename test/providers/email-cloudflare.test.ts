@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloudflareEmail } from "../../src/providers/email/cloudflare";
+import { PERMANENT_SEND_ERRORS, classifySendError, cloudflareEmail } from "../../src/providers/email/cloudflare";
 import { buildMime, encodeHeaderText, formatMailbox, mailDate } from "../../src/providers/email/mime";
 import { runAction } from "./harness";
 
@@ -107,22 +107,53 @@ describe("cloudflare send_email provider", () => {
     expect(run.delivery.attempt_log[0]).toMatchObject({ provider: "cloudflare", provider_id: `${run.delivery.id}@acme.test` });
   });
 
-  it("fails at once when Cloudflare refuses the destination, and retries other errors", async () => {
+  it("fails at once on an error code that will not change, with the code in the log", async () => {
     const refused = fakeBinding(() => {
-      throw new Error("destination address is not a verified address");
+      throw Object.assign(new Error("recipient is on the suppression list"), { code: "E_RECIPIENT_SUPPRESSED" });
     });
     const run = await runAction(ACTION, refused.settings({ EMAIL_FROM: "support@acme.test" }), () => new Response(null));
     expect(run.delivery.status).toBe("failed");
-    expect(run.delivery.last_error).toContain("cloudflare send_email: destination address is not a verified address");
+    expect(run.delivery.last_error).toContain("cloudflare send_email E_RECIPIENT_SUPPRESSED: recipient is on the suppression list");
     expect(run.queue).toMatchObject({ acked: true, retried: false });
+  });
 
-    const flaky = fakeBinding(() => {
-      throw new Error("internal error; reference = 0123456789abcdef");
+  it("retries other codes and errors without a code, whatever their wording", async () => {
+    const limited = fakeBinding(() => {
+      throw Object.assign(new Error("Sending rate limit reached"), { code: "E_RATE_LIMIT_EXCEEDED" });
     });
-    const again = await runAction(ACTION, flaky.settings({ EMAIL_FROM: "support@acme.test" }), () => new Response(null));
+    const run = await runAction(ACTION, limited.settings({ EMAIL_FROM: "support@acme.test" }), () => new Response(null));
+    expect(run.delivery.status).toBe("retrying");
+    expect(run.delivery.last_error).toContain("cloudflare send_email E_RATE_LIMIT_EXCEEDED: Sending rate limit reached");
+    expect(run.queue.retried).toBe(true);
+
+    // Wording that reads permanent means nothing without a code.
+    const codeless = fakeBinding(() => {
+      throw new Error("destination address is not a verified address");
+    });
+    const again = await runAction(ACTION, codeless.settings({ EMAIL_FROM: "support@acme.test" }), () => new Response(null));
     expect(again.delivery.status).toBe("retrying");
-    expect(again.delivery.last_error).toContain("internal error");
+    expect(again.delivery.last_error).toContain("cloudflare send_email: destination address is not a verified address");
     expect(again.queue.retried).toBe(true);
+  });
+
+  it("classifies exactly the documented permanent codes as failed", () => {
+    const permanent = [
+      "E_RECIPIENT_SUPPRESSED",
+      "E_VALIDATION_ERROR",
+      "E_FIELD_MISSING",
+      "E_CONTENT_TOO_LARGE",
+      "E_SENDER_DOMAIN_NOT_AVAILABLE",
+      "E_RECIPIENT_NOT_ALLOWED",
+    ];
+    expect([...PERMANENT_SEND_ERRORS].sort()).toEqual([...permanent].sort());
+    for (const code of permanent) {
+      expect(classifySendError(Object.assign(new Error("x"), { code })), code).toEqual({ outcome: "failed", error: `cloudflare send_email ${code}: x` });
+    }
+    for (const code of ["E_RATE_LIMIT_EXCEEDED", "E_DAILY_LIMIT_EXCEEDED", "E_DELIVERY_FAILED", "E_INTERNAL_SERVER_ERROR", "E_SOMETHING_NEW"]) {
+      expect(classifySendError(Object.assign(new Error("x"), { code })).outcome, code).toBe("retry");
+    }
+    expect(classifySendError(new Error("not allowed"))).toEqual({ outcome: "retry", error: "cloudflare send_email: not allowed" });
+    expect(classifySendError("boom")).toEqual({ outcome: "retry", error: "cloudflare send_email: boom" });
   });
 
   it("is chosen without `provider` only when the binding exists", async () => {

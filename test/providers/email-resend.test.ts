@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { resend, secondsUntilUtcMidnight } from "../../src/providers/email/resend";
 import { jsonResponse, runAction } from "./harness";
 
 const SETTINGS = { RESEND_API_KEY: "re_test", EMAIL_FROM: "Acme <support@acme.test>" };
@@ -81,6 +82,43 @@ describe("resend email provider", () => {
       jsonResponse(429, { statusCode: 429, name: "rate_limit_exceeded", message: "slow down" }, { "retry-after": "12" }),
     );
     expect(run.queue).toMatchObject({ retried: true, retryDelay: 12 });
+    // A 429 without Resend's error body is read as a rate limit too.
+    const bare = await runAction(ACTION, SETTINGS, () => new Response("Too Many Requests", { status: 429, headers: { "retry-after": "9" } }));
+    expect(bare.queue).toMatchObject({ retried: true, retryDelay: 9 });
+  });
+
+  it("retries a 429 daily_quota_exceeded at the next 00:00 UTC, when the quota resets", async () => {
+    const answer = {
+      status: 429,
+      headers: new Headers({ "retry-after": "1" }),
+      body: JSON.stringify({ statusCode: 429, name: "daily_quota_exceeded", message: "You have reached your daily email sending quota." }),
+    };
+    const now = Date.UTC(2026, 2, 10, 21, 30, 15, 500);
+    expect(resend.parseResponse(answer, now)).toMatchObject({
+      outcome: "retry",
+      status_code: 429,
+      // 2 h 29 min 44.5 s to midnight, rounded up; the Retry-After of 1 s is not what ends a daily quota.
+      retry_after_seconds: 2 * 3600 + 29 * 60 + 45,
+      error: "resend daily_quota_exceeded: You have reached your daily email sending quota.",
+    });
+    const run = await runAction(ACTION, SETTINGS, () => new Response(answer.body, { status: 429, headers: { "content-type": "application/json" } }));
+    expect(run.delivery.status).toBe("retrying");
+    expect(run.queue.retried).toBe(true);
+  });
+
+  it("counts seconds to the next 00:00 UTC", () => {
+    expect(secondsUntilUtcMidnight(Date.UTC(2026, 0, 1, 0, 0, 0))).toBe(86_400);
+    expect(secondsUntilUtcMidnight(Date.UTC(2026, 0, 1, 23, 59, 59, 999))).toBe(1);
+    expect(secondsUntilUtcMidnight(Date.UTC(2026, 11, 31, 12, 0, 0))).toBe(43_200);
+  });
+
+  it("fails a 429 monthly_quota_exceeded at once: no retry schedule outlasts a month", async () => {
+    const run = await runAction(ACTION, SETTINGS, () =>
+      jsonResponse(429, { statusCode: 429, name: "monthly_quota_exceeded", message: "You have reached your monthly email sending quota." }, { "retry-after": "30" }),
+    );
+    expect(run.delivery.status).toBe("failed");
+    expect(run.delivery.last_error).toContain("resend monthly_quota_exceeded");
+    expect(run.queue).toMatchObject({ acked: true, retried: false });
   });
 
   it("retries a 500 and a concurrent_idempotent_requests 409", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { issueIdFor, linear } from "../../src/providers/task/linear";
 import { jsonResponse, runAction } from "./harness";
 
 const ACTION = { type: "task", title: "Call back {{caller_name}}", notes: "{{summary}}", due_in_days: 2, provider: "linear" };
@@ -25,6 +26,8 @@ describe("linear", () => {
     expect(body.query).toMatch(/^mutation IssueCreate\(\$input: IssueCreateInput!\) \{ issueCreate\(input: \$input\) \{ success issue \{ id identifier url \} \} \}$/);
     expect(body.variables).toEqual({
       input: {
+        // Derived from the idempotency key (the delivery id in the first round), so every retry names the same issue.
+        id: await issueIdFor(run.delivery.id),
         teamId: TEAM,
         title: "Call back John Smith",
         description: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
@@ -33,6 +36,40 @@ describe("linear", () => {
     });
     expect(run.delivery).toMatchObject({ status: "delivered", provider: "linear" });
     expect(run.delivery.attempt_log[0]).toMatchObject({ provider: "linear", provider_id: "ENG-123" });
+  });
+
+  it("derives the issue id from the idempotency key: a v4-format UUID, the same for the same key", async () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const first = await issueIdFor("dlv_0123456789abcdef01234567");
+    expect(first).toMatch(uuid);
+    expect(await issueIdFor("dlv_0123456789abcdef01234567")).toBe(first);
+    expect(await issueIdFor("dlv_0123456789abcdef01234567-r1")).not.toBe(first);
+    expect(linear.dedupes).toBe(true);
+    const request = await linear.buildRequest({ title: "t" }, { delivery_id: "d", idempotency_key: "dlv_0123456789abcdef01234567", settings: SETTINGS });
+    expect(JSON.parse(request.body).variables.input.id).toBe(first);
+  });
+
+  it("counts an answer that the issue id already exists as delivered: an earlier attempt created it", async () => {
+    const run = await runAction(ACTION, SETTINGS, () =>
+      jsonResponse(200, {
+        errors: [
+          {
+            message: "Entity already exists",
+            extensions: { code: "INVALID_INPUT", type: "invalid input", userError: true, userPresentableMessage: "An issue with this id already exists." },
+          },
+        ],
+        data: null,
+      }),
+    );
+    expect(run.delivery.status).toBe("delivered");
+    expect(run.delivery.attempt_log[0].detail).toMatch(/^issue already created by an earlier attempt/);
+    expect(run.queue).toMatchObject({ acked: true, retried: false });
+
+    // Another error alongside it is not explained by an earlier attempt.
+    const mixed = await runAction(ACTION, SETTINGS, () =>
+      jsonResponse(200, { errors: [{ message: "duplicate id" }, { message: "teamId must be a UUID." }], data: null }),
+    );
+    expect(mixed.delivery.status).toBe("failed");
   });
 
   it("sends OAuth tokens as Bearer", async () => {

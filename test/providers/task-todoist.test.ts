@@ -14,7 +14,8 @@ describe("todoist", () => {
     expect(req.url).toBe("https://api.todoist.com/api/v1/tasks");
     expect(req.headers.get("authorization")).toBe("Bearer todoist-token");
     expect(req.headers.get("content-type")).toBe("application/json");
-    // The delivery id is Todoist's idempotency key, the same on every retry.
+    // A request identifier for Todoist's support, not an idempotency key: API v1 does not
+    // deduplicate on it, so Todoist is not counted among the providers that drop repeats.
     expect(req.headers.get("x-request-id")).toBe(run.delivery.id);
     expect(JSON.parse(req.body)).toEqual({
       content: "Call back John Smith",

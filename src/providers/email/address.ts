@@ -1,4 +1,5 @@
-import type { EmailMessage, HttpAnswer, Settings } from "../types";
+import { required } from "../settings";
+import type { EmailMessage, HttpAnswer } from "../types";
 
 /** An address split from its display name. */
 export interface Mailbox {
@@ -23,12 +24,15 @@ export function parseMailbox(value: string): Mailbox {
   return name ? { email, name } : { email };
 }
 
+/** Every email provider needs a sender: "Name <address>" or a bare address. */
+export const EMAIL_FROM = required();
+
 /**
  * The sender: the message's own (rendered from EMAIL_FROM), else EMAIL_FROM itself.
  * Throwing makes the attempt a permanent failure that says what to set.
  */
-export function senderOf(message: EmailMessage, settings: Settings): string {
-  const from = message.from?.trim() || settings.EMAIL_FROM?.trim();
+export function senderOf(message: EmailMessage, emailFrom: string | undefined): string {
+  const from = message.from?.trim() || emailFrom?.trim();
   if (!from) throw new Error("no sender address: set EMAIL_FROM");
   return from;
 }

@@ -1,6 +1,8 @@
 import { EmailMessage } from "cloudflare:email";
+import { z } from "zod";
+import { readSettings } from "../settings";
 import type { DirectProvider, SendResult } from "../types";
-import { parseMailbox, senderOf } from "./address";
+import { EMAIL_FROM, parseMailbox, senderOf } from "./address";
 import { buildMime, domainOf } from "./mime";
 
 const BINDING = "SEND_EMAIL";
@@ -19,12 +21,31 @@ export function sendEmailBinding(env: CloudflareBindings): SendEmailBinding | un
   return binding && typeof binding.send === "function" ? (binding as SendEmailBinding) : undefined;
 }
 
+export const CLOUDFLARE_SETTINGS = z.object({ EMAIL_FROM });
+
 /**
- * Errors that will not change on retry: the destination or sender is not verified / allowed
- * for this binding, or the message itself was refused as malformed.
+ * Codes of the binding's errors (Email Service, "Workers API" error codes) that the same
+ * message will meet again on retry: a suppressed, unverified or disallowed address, a
+ * sender domain not set up for sending, or a message refused as malformed or too large.
+ * Every other code (rate and daily limits, delivery failures, internal errors) and any
+ * error without a code is retried.
  */
-export const isPermanentSendError = (reason: string) =>
-  /not (a )?verified|unverified|not allowed|not permitted|could not parse|invalid (message-id|headers)|does not match/i.test(reason);
+export const PERMANENT_SEND_ERRORS: ReadonlySet<string> = new Set([
+  "E_RECIPIENT_SUPPRESSED",
+  "E_VALIDATION_ERROR",
+  "E_FIELD_MISSING",
+  "E_CONTENT_TOO_LARGE",
+  "E_SENDER_DOMAIN_NOT_AVAILABLE",
+  "E_RECIPIENT_NOT_ALLOWED",
+]);
+
+/** Reads a thrown binding error by its `code` property, never by its wording. */
+export function classifySendError(err: unknown): SendResult {
+  const code = typeof (err as { code?: unknown } | null)?.code === "string" ? (err as { code: string }).code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const outcome = code !== undefined && PERMANENT_SEND_ERRORS.has(code) ? "failed" : "retry";
+  return { outcome, error: `cloudflare send_email${code ? ` ${code}` : ""}: ${message}` };
+}
 
 // Delivery ids are `dlv_<hex>`; kept to safe chars and RFC 2046's 70-char boundary limit regardless.
 const token = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 60) || "callrelay";
@@ -41,7 +62,7 @@ export const cloudflareEmail: DirectProvider<"email"> = {
   name: "cloudflare",
   kind: "email",
   dedupes: false,
-  requires: ["EMAIL_FROM"],
+  settings: CLOUDFLARE_SETTINGS,
   available: (env) => sendEmailBinding(env) !== undefined,
   describe: (message) => ({ binding: BINDING, from: message.from, to: message.to, subject: message.subject }),
   async send(message, ctx): Promise<SendResult> {
@@ -52,7 +73,7 @@ export const cloudflareEmail: DirectProvider<"email"> = {
     let to: string;
     let messageId: string;
     try {
-      const sender = parseMailbox(senderOf(message, ctx.settings));
+      const sender = parseMailbox(senderOf(message, readSettings(CLOUDFLARE_SETTINGS, ctx.settings).EMAIL_FROM));
       const recipient = parseMailbox(message.to);
       if (!isAddrSpec(sender.email)) throw new Error(`sender "${sender.email}" is not an email address`);
       if (!isAddrSpec(recipient.email)) throw new Error(`recipient "${recipient.email}" is not an email address`);
@@ -78,8 +99,7 @@ export const cloudflareEmail: DirectProvider<"email"> = {
       const result = await binding.send(new EmailMessage(from, to, raw));
       return { outcome: "delivered", provider_id: (result && result.messageId) || messageId };
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      return { outcome: isPermanentSendError(reason) ? "failed" : "retry", error: `cloudflare send_email: ${reason}` };
+      return classifySendError(err);
     }
   },
 };

@@ -1,14 +1,27 @@
-import { baseUrl, basicAuth, classifyAnswer, formBody, jsonOf, setting } from "../http";
-import type { EmailMessage, HttpAnswer, HttpProvider, SendResult, Settings } from "../types";
-import { USER_AGENT, plainError, senderOf } from "./address";
+import { z } from "zod";
+import { baseUrl, basicAuth, classifyAnswer, jsonOf, multipartBody } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
+import type { EmailMessage, HttpAnswer, HttpProvider, SendResult } from "../types";
+import { EMAIL_FROM, USER_AGENT, plainError, senderOf } from "./address";
 
 const US_BASE = "https://api.mailgun.net";
 /** Domains created in Mailgun's EU region only exist on the EU host. */
 const EU_BASE = "https://api.eu.mailgun.net";
 
+export const MAILGUN_SETTINGS = z.object({
+  MAILGUN_API_KEY: secret(required()),
+  MAILGUN_DOMAIN: required(),
+  EMAIL_FROM,
+  MAILGUN_REGION: optional(),
+  MAILGUN_BASE_URL: optional(),
+});
+
 /** MAILGUN_BASE_URL if set, else the EU host when MAILGUN_REGION=eu, else the US one. */
-export const mailgunBase = (settings: Settings) =>
-  baseUrl(settings, "mailgun", settings.MAILGUN_REGION?.trim().toLowerCase() === "eu" ? EU_BASE : US_BASE);
+export const mailgunBase = (s: z.output<typeof MAILGUN_SETTINGS>) =>
+  baseUrl(s.MAILGUN_BASE_URL, s.MAILGUN_REGION?.toLowerCase() === "eu" ? EU_BASE : US_BASE);
+
+// Delivery ids are `dlv_<hex>`; kept to token characters so the boundary needs no quoting.
+const boundarySeed = (deliveryId: string) => `callrelay-${deliveryId.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 40)}`;
 
 /** The form fields of Mailgun's `POST /v3/{domain}/messages`. */
 export function mailgunFields(message: EmailMessage, from: string, deliveryId: string): Record<string, string | undefined> {
@@ -30,26 +43,28 @@ export function mailgunError(answer: HttpAnswer): string {
 }
 
 /**
- * Mailgun. Sent as application/x-www-form-urlencoded, which the endpoint accepts as well as
- * multipart, so the request body stays a plain string that preview can show.
+ * Mailgun. Sent as multipart/form-data, the one encoding Mailgun documents for this
+ * endpoint. The body is built as a string with a boundary taken from the delivery id, so
+ * every retry sends the same bytes and preview can show them.
  */
 export const mailgun: HttpProvider<"email"> = {
   name: "mailgun",
   kind: "email",
   dedupes: false,
-  requires: ["MAILGUN_API_KEY", "MAILGUN_DOMAIN", "EMAIL_FROM"],
+  settings: MAILGUN_SETTINGS,
   buildRequest(message, { delivery_id, settings }) {
-    const from = senderOf(message, settings);
-    const domain = encodeURIComponent(setting(settings, "MAILGUN_DOMAIN").trim());
+    const s = readSettings(MAILGUN_SETTINGS, settings);
+    const from = senderOf(message, s.EMAIL_FROM);
+    const form = multipartBody(mailgunFields(message, from, delivery_id), boundarySeed(delivery_id));
     return {
       method: "POST",
-      url: `${mailgunBase(settings)}/v3/${domain}/messages`,
+      url: `${mailgunBase(s)}/v3/${encodeURIComponent(s.MAILGUN_DOMAIN)}/messages`,
       headers: {
-        authorization: basicAuth("api", setting(settings, "MAILGUN_API_KEY")),
-        "content-type": "application/x-www-form-urlencoded",
+        authorization: basicAuth("api", s.MAILGUN_API_KEY),
+        "content-type": form.contentType,
         "user-agent": USER_AGENT,
       },
-      body: formBody(mailgunFields(message, from, delivery_id)),
+      body: form.body,
     };
   },
   parseResponse(answer, now): SendResult {

@@ -1,8 +1,17 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { EmailMessage, HttpAnswer, HttpProvider, SendResult } from "../types";
-import { USER_AGENT, plainError, senderOf } from "./address";
+import { EMAIL_FROM, USER_AGENT, plainError, senderOf } from "./address";
 
 const DEFAULT_BASE = "https://api.postmarkapp.com";
+
+export const POSTMARK_SETTINGS = z.object({
+  POSTMARK_SERVER_TOKEN: secret(required()),
+  EMAIL_FROM,
+  POSTMARK_MESSAGE_STREAM: optional(),
+  POSTMARK_BASE_URL: optional(),
+});
 
 /** What the notable Postmark ErrorCodes mean for us; every 422 is permanent regardless. */
 export const POSTMARK_ERROR_NOTES: Readonly<Record<number, string>> = {
@@ -45,17 +54,18 @@ export const postmark: HttpProvider<"email"> = {
   name: "postmark",
   kind: "email",
   dedupes: false,
-  requires: ["POSTMARK_SERVER_TOKEN", "EMAIL_FROM"],
+  settings: POSTMARK_SETTINGS,
   buildRequest(message, { delivery_id, settings }) {
-    const from = senderOf(message, settings);
-    const stream = settings.POSTMARK_MESSAGE_STREAM?.trim() || "outbound";
+    const s = readSettings(POSTMARK_SETTINGS, settings);
+    const from = senderOf(message, s.EMAIL_FROM);
+    const stream = s.POSTMARK_MESSAGE_STREAM ?? "outbound";
     return {
       method: "POST",
-      url: `${baseUrl(settings, "postmark", DEFAULT_BASE)}/email`,
+      url: `${baseUrl(s.POSTMARK_BASE_URL, DEFAULT_BASE)}/email`,
       headers: {
         accept: "application/json",
         "content-type": "application/json",
-        "x-postmark-server-token": setting(settings, "POSTMARK_SERVER_TOKEN"),
+        "x-postmark-server-token": s.POSTMARK_SERVER_TOKEN,
         "user-agent": USER_AGENT,
       },
       body: JSON.stringify(postmarkBody(message, from, stream, delivery_id)),

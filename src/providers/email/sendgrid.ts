@@ -1,14 +1,23 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
-import type { EmailMessage, HttpAnswer, HttpProvider, SendResult, Settings } from "../types";
-import { USER_AGENT, parseMailbox, plainError, senderOf } from "./address";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
+import type { EmailMessage, HttpAnswer, HttpProvider, SendResult } from "../types";
+import { EMAIL_FROM, USER_AGENT, parseMailbox, plainError, senderOf } from "./address";
 
 const US_BASE = "https://api.sendgrid.com";
 /** EU data residency: EU-pinned subusers must use this host (and an API key made for it). */
 const EU_BASE = "https://api.eu.sendgrid.com";
 
+export const SENDGRID_SETTINGS = z.object({
+  SENDGRID_API_KEY: secret(required()),
+  EMAIL_FROM,
+  SENDGRID_REGION: optional(),
+  SENDGRID_BASE_URL: optional(),
+});
+
 /** SENDGRID_BASE_URL if set, else the EU host when SENDGRID_REGION=eu, else the global one. */
-export const sendgridBase = (settings: Settings) =>
-  baseUrl(settings, "sendgrid", settings.SENDGRID_REGION?.trim().toLowerCase() === "eu" ? EU_BASE : US_BASE);
+export const sendgridBase = (s: z.output<typeof SENDGRID_SETTINGS>) =>
+  baseUrl(s.SENDGRID_BASE_URL, s.SENDGRID_REGION?.toLowerCase() === "eu" ? EU_BASE : US_BASE);
 
 /** The JSON body of SendGrid's v3 `POST /v3/mail/send`. */
 export function sendgridBody(message: EmailMessage, from: string, deliveryId: string) {
@@ -43,14 +52,15 @@ export const sendgrid: HttpProvider<"email"> = {
   name: "sendgrid",
   kind: "email",
   dedupes: false,
-  requires: ["SENDGRID_API_KEY", "EMAIL_FROM"],
+  settings: SENDGRID_SETTINGS,
   buildRequest(message, { delivery_id, settings }) {
-    const from = senderOf(message, settings);
+    const s = readSettings(SENDGRID_SETTINGS, settings);
+    const from = senderOf(message, s.EMAIL_FROM);
     return {
       method: "POST",
-      url: `${sendgridBase(settings)}/v3/mail/send`,
+      url: `${sendgridBase(s)}/v3/mail/send`,
       headers: {
-        authorization: `Bearer ${setting(settings, "SENDGRID_API_KEY")}`,
+        authorization: `Bearer ${s.SENDGRID_API_KEY}`,
         "content-type": "application/json",
         "user-agent": USER_AGENT,
       },

@@ -1,8 +1,3 @@
-import type { Settings } from "../types";
-
-/** A setting that may be absent; blank counts as absent so an empty secret never becomes a sender. */
-export const optionalSetting = (settings: Settings, name: string): string | undefined => settings[name]?.trim() || undefined;
-
 /** The recipient as the provider should see it: E.164 passed through, stray whitespace dropped. */
 export function recipient(to: string): string {
   const trimmed = to.trim();

@@ -1,9 +1,20 @@
-import { basicAuth, baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { basicAuth, baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
-import { optionalSetting, recipient, textOf } from "./common";
+import { recipient, textOf } from "./common";
 
 const NAME = "plivo";
 const DEFAULT_BASE = "https://api.plivo.com";
+
+// The auth id is treated as a credential too, as it always was here: preview hides it in the URL.
+export const PLIVO_SETTINGS = z.object({
+  PLIVO_AUTH_ID: secret(required()),
+  PLIVO_AUTH_TOKEN: secret(required()),
+  PLIVO_FROM: optional(),
+  PLIVO_POWERPACK_UUID: optional(),
+  PLIVO_BASE_URL: optional(),
+});
 
 /**
  * Plivo Messaging: POST /v1/Account/{auth_id}/Message/ (the trailing slash is Plivo's).
@@ -13,20 +24,21 @@ export const plivo: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
   dedupes: false,
-  requires: ["PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"],
+  settings: PLIVO_SETTINGS,
 
   buildRequest(message, { settings }) {
-    const id = setting(settings, "PLIVO_AUTH_ID").trim();
-    const token = setting(settings, "PLIVO_AUTH_TOKEN").trim();
-    const src = optionalSetting(settings, "PLIVO_FROM");
-    const powerpack = optionalSetting(settings, "PLIVO_POWERPACK_UUID");
+    const s = readSettings(PLIVO_SETTINGS, settings);
+    const id = s.PLIVO_AUTH_ID;
+    const token = s.PLIVO_AUTH_TOKEN;
+    const src = s.PLIVO_FROM;
+    const powerpack = s.PLIVO_POWERPACK_UUID;
     if (!src && !powerpack) throw new Error("no sender: set PLIVO_FROM or PLIVO_POWERPACK_UUID");
     const dst = recipient(message.to);
     // '<' separates bulk recipients in Plivo's dst, so caller data must not smuggle in more.
     if (dst.includes("<")) throw new Error(`recipient "${dst}" contains '<', Plivo's bulk separator`);
     return {
       method: "POST",
-      url: `${baseUrl(settings, NAME, DEFAULT_BASE)}/v1/Account/${encodeURIComponent(id)}/Message/`,
+      url: `${baseUrl(s.PLIVO_BASE_URL, DEFAULT_BASE)}/v1/Account/${encodeURIComponent(id)}/Message/`,
       headers: { authorization: basicAuth(id, token), "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({ ...(src ? { src } : { powerpack_uuid: powerpack }), dst, text: message.body }),
     };

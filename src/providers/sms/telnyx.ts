@@ -1,9 +1,18 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpAnswer, HttpProvider } from "../types";
-import { optionalSetting, recipient, textOf } from "./common";
+import { recipient, textOf } from "./common";
 
 const NAME = "telnyx";
 const DEFAULT_BASE = "https://api.telnyx.com";
+
+export const TELNYX_SETTINGS = z.object({
+  TELNYX_API_KEY: secret(required()),
+  TELNYX_FROM: optional(),
+  TELNYX_MESSAGING_PROFILE_ID: optional(),
+  TELNYX_BASE_URL: optional(),
+});
 
 /**
  * Telnyx Messaging API v2: POST /v2/messages with a Bearer API key.
@@ -14,17 +23,17 @@ export const telnyx: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
   dedupes: false,
-  requires: ["TELNYX_API_KEY"],
+  settings: TELNYX_SETTINGS,
 
   buildRequest(message, { settings }) {
-    const key = setting(settings, "TELNYX_API_KEY").trim();
-    const from = optionalSetting(settings, "TELNYX_FROM");
-    const profile = optionalSetting(settings, "TELNYX_MESSAGING_PROFILE_ID");
+    const s = readSettings(TELNYX_SETTINGS, settings);
+    const from = s.TELNYX_FROM;
+    const profile = s.TELNYX_MESSAGING_PROFILE_ID;
     if (!from && !profile) throw new Error("no sender: set TELNYX_FROM or TELNYX_MESSAGING_PROFILE_ID");
     return {
       method: "POST",
-      url: `${baseUrl(settings, NAME, DEFAULT_BASE)}/v2/messages`,
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json" },
+      url: `${baseUrl(s.TELNYX_BASE_URL, DEFAULT_BASE)}/v2/messages`,
+      headers: { authorization: `Bearer ${s.TELNYX_API_KEY}`, "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({
         ...(from ? { from } : {}),
         ...(profile ? { messaging_profile_id: profile } : {}),

@@ -1,9 +1,20 @@
-import { basicAuth, baseUrl, classifyAnswer, formBody, jsonOf, retryAfterFrom, setting } from "../http";
+import { z } from "zod";
+import { basicAuth, baseUrl, classifyAnswer, formBody, jsonOf, retryAfterFrom } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
-import { optionalSetting, recipient, textOf } from "./common";
+import { recipient, textOf } from "./common";
 
 const NAME = "twilio";
 const DEFAULT_BASE = "https://api.twilio.com";
+
+// The account SID is an identifier (it is in every request URL); the auth token is the credential.
+export const TWILIO_SETTINGS = z.object({
+  TWILIO_ACCOUNT_SID: required(),
+  TWILIO_AUTH_TOKEN: secret(required()),
+  TWILIO_FROM: optional(),
+  TWILIO_MESSAGING_SERVICE_SID: optional(),
+  TWILIO_BASE_URL: optional(),
+});
 
 /** Twilio error codes worth a plain-language hint next to Twilio's own message. */
 const HINTS: Readonly<Record<string, string>> = {
@@ -34,19 +45,19 @@ export const twilio: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
   dedupes: false,
-  requires: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+  settings: TWILIO_SETTINGS,
 
   buildRequest(message, { settings }) {
-    const sid = setting(settings, "TWILIO_ACCOUNT_SID").trim();
-    const token = setting(settings, "TWILIO_AUTH_TOKEN").trim();
-    const from = optionalSetting(settings, "TWILIO_FROM");
-    const service = optionalSetting(settings, "TWILIO_MESSAGING_SERVICE_SID");
+    const s = readSettings(TWILIO_SETTINGS, settings);
+    const sid = s.TWILIO_ACCOUNT_SID;
+    const from = s.TWILIO_FROM;
+    const service = s.TWILIO_MESSAGING_SERVICE_SID;
     if (!from && !service) throw new Error("no sender: set TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID");
     return {
       method: "POST",
-      url: `${baseUrl(settings, NAME, DEFAULT_BASE)}/2010-04-01/Accounts/${encodeURIComponent(sid)}/Messages.json`,
+      url: `${baseUrl(s.TWILIO_BASE_URL, DEFAULT_BASE)}/2010-04-01/Accounts/${encodeURIComponent(sid)}/Messages.json`,
       headers: {
-        authorization: basicAuth(sid, token),
+        authorization: basicAuth(sid, s.TWILIO_AUTH_TOKEN),
         "content-type": "application/x-www-form-urlencoded",
         accept: "application/json",
       },

@@ -1,4 +1,6 @@
-import { baseUrl, classifyAnswer, formBody, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, formBody, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpAnswer, HttpProvider, SendResult } from "../types";
 import { recipient, textOf } from "./common";
 import { smsSegments } from "./segments";
@@ -6,6 +8,14 @@ import { smsSegments } from "./segments";
 const NAME = "vonage";
 const DEFAULT_BASE = "https://rest.nexmo.com";
 const EXCERPT_CHARS = 1024;
+
+// Both travel in the form body, so preview must find them there, encoded.
+export const VONAGE_SETTINGS = z.object({
+  VONAGE_API_KEY: secret(required()),
+  VONAGE_API_SECRET: secret(required()),
+  VONAGE_FROM: required(),
+  VONAGE_BASE_URL: optional(),
+});
 
 /** SMS API statuses (inside an HTTP 200) that name the failure when Vonage leaves out `error-text`. */
 const STATUS_NAMES: Readonly<Record<string, string>> = {
@@ -44,19 +54,20 @@ export const vonage: HttpProvider<"sms"> = {
   name: NAME,
   kind: "sms",
   dedupes: false,
-  requires: ["VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_FROM"],
+  settings: VONAGE_SETTINGS,
 
   buildRequest(message, { settings }) {
+    const s = readSettings(VONAGE_SETTINGS, settings);
     // Without type=unicode Vonage sends GSM-7 and any other character arrives garbled.
     const unicode = smsSegments(message.body).encoding === "UCS-2";
     return {
       method: "POST",
-      url: `${baseUrl(settings, NAME, DEFAULT_BASE)}/sms/json`,
+      url: `${baseUrl(s.VONAGE_BASE_URL, DEFAULT_BASE)}/sms/json`,
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: formBody({
-        api_key: setting(settings, "VONAGE_API_KEY").trim(),
-        api_secret: setting(settings, "VONAGE_API_SECRET").trim(),
-        from: bare(setting(settings, "VONAGE_FROM")),
+        api_key: s.VONAGE_API_KEY,
+        api_secret: s.VONAGE_API_SECRET,
+        from: bare(s.VONAGE_FROM),
         to: bare(recipient(message.to)),
         text: message.body,
         type: unicode ? "unicode" : undefined,

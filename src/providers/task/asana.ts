@@ -1,6 +1,17 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
 import { failure, str } from "./shared";
+
+export const ASANA_SETTINGS = z.object({
+  ASANA_ACCESS_TOKEN: secret(required()),
+  // Neither is required on its own: a workspace alone is enough, which buildRequest checks.
+  ASANA_PROJECT_ID: optional(),
+  ASANA_WORKSPACE_ID: optional(),
+  ASANA_ASSIGNEE: optional(),
+  ASANA_BASE_URL: optional(),
+});
 
 /**
  * Asana. Settings: ASANA_ACCESS_TOKEN (personal access token or OAuth token), and
@@ -11,18 +22,18 @@ export const asana: HttpProvider<"task"> = {
   name: "asana",
   kind: "task",
   dedupes: false,
-  // The project is not listed: a workspace alone is enough, which buildRequest checks.
-  requires: ["ASANA_ACCESS_TOKEN"],
+  settings: ASANA_SETTINGS,
   buildRequest(message, { settings }) {
-    const project = settings.ASANA_PROJECT_ID?.trim();
-    const workspace = settings.ASANA_WORKSPACE_ID?.trim();
+    const s = readSettings(ASANA_SETTINGS, settings);
+    const project = s.ASANA_PROJECT_ID;
+    const workspace = s.ASANA_WORKSPACE_ID;
     if (!project && !workspace) throw new Error("set ASANA_PROJECT_ID (or ASANA_WORKSPACE_ID) to say where tasks go");
-    const assignee = settings.ASANA_ASSIGNEE?.trim();
+    const assignee = s.ASANA_ASSIGNEE;
     return {
       method: "POST",
-      url: `${baseUrl(settings, "asana", "https://app.asana.com")}/api/1.0/tasks`,
+      url: `${baseUrl(s.ASANA_BASE_URL, "https://app.asana.com")}/api/1.0/tasks`,
       headers: {
-        authorization: `Bearer ${setting(settings, "ASANA_ACCESS_TOKEN")}`,
+        authorization: `Bearer ${s.ASANA_ACCESS_TOKEN}`,
         "content-type": "application/json",
         accept: "application/json",
       },

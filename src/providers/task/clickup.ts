@@ -1,6 +1,14 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
 import { failure, middayUtc, str } from "./shared";
+
+export const CLICKUP_SETTINGS = z.object({
+  CLICKUP_API_TOKEN: secret(required()),
+  CLICKUP_LIST_ID: required(),
+  CLICKUP_BASE_URL: optional(),
+});
 
 /**
  * ClickUp, through API v2. Settings: CLICKUP_API_TOKEN (a personal "pk_" token, sent bare),
@@ -10,13 +18,14 @@ export const clickup: HttpProvider<"task"> = {
   name: "clickup",
   kind: "task",
   dedupes: false,
-  requires: ["CLICKUP_API_TOKEN", "CLICKUP_LIST_ID"],
+  settings: CLICKUP_SETTINGS,
   buildRequest(message, { settings }) {
-    const list = encodeURIComponent(setting(settings, "CLICKUP_LIST_ID").trim());
+    const s = readSettings(CLICKUP_SETTINGS, settings);
+    const list = encodeURIComponent(s.CLICKUP_LIST_ID);
     return {
       method: "POST",
-      url: `${baseUrl(settings, "clickup", "https://api.clickup.com")}/api/v2/list/${list}/task`,
-      headers: { authorization: setting(settings, "CLICKUP_API_TOKEN").trim(), "content-type": "application/json" },
+      url: `${baseUrl(s.CLICKUP_BASE_URL, "https://api.clickup.com")}/api/v2/list/${list}/task`,
+      headers: { authorization: s.CLICKUP_API_TOKEN, "content-type": "application/json" },
       body: JSON.stringify({
         name: message.title,
         ...(message.notes ? { description: message.notes } : {}),

@@ -1,6 +1,15 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
 import { failure, middayUtc, str, withRetryAfter } from "./shared";
+
+export const HUBSPOT_SETTINGS = z.object({
+  HUBSPOT_ACCESS_TOKEN: secret(required()),
+  HUBSPOT_OWNER_ID: optional(),
+  HUBSPOT_TASK_PRIORITY: optional(),
+  HUBSPOT_BASE_URL: optional(),
+});
 
 /**
  * HubSpot CRM tasks. Settings: HUBSPOT_ACCESS_TOKEN (a private app token with the
@@ -11,17 +20,18 @@ export const hubspot: HttpProvider<"task"> = {
   name: "hubspot",
   kind: "task",
   dedupes: false,
-  requires: ["HUBSPOT_ACCESS_TOKEN"],
+  settings: HUBSPOT_SETTINGS,
   buildRequest(message, { settings }) {
-    const priority = settings.HUBSPOT_TASK_PRIORITY?.trim().toUpperCase();
-    const owner = settings.HUBSPOT_OWNER_ID?.trim();
+    const s = readSettings(HUBSPOT_SETTINGS, settings);
+    const priority = s.HUBSPOT_TASK_PRIORITY?.toUpperCase();
+    const owner = s.HUBSPOT_OWNER_ID;
     // hs_timestamp is required and is the task's due date; with no due date the task is due now.
     const due = message.due_date ? middayUtc(message.due_date) : Date.now();
     return {
       method: "POST",
-      url: `${baseUrl(settings, "hubspot", "https://api.hubapi.com")}/crm/v3/objects/tasks`,
+      url: `${baseUrl(s.HUBSPOT_BASE_URL, "https://api.hubapi.com")}/crm/v3/objects/tasks`,
       headers: {
-        authorization: `Bearer ${setting(settings, "HUBSPOT_ACCESS_TOKEN").trim()}`,
+        authorization: `Bearer ${s.HUBSPOT_ACCESS_TOKEN}`,
         "content-type": "application/json",
         accept: "application/json",
       },

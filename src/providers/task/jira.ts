@@ -1,9 +1,20 @@
-import { basicAuth, baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { basicAuth, baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
 import { failure, secondsUntil, str, withRetryAfter } from "./shared";
 
 /** Jira rejects longer summaries outright. */
 const SUMMARY_MAX = 255;
+
+export const JIRA_SETTINGS = z.object({
+  // There is no default host: every Jira Cloud customer has their own site.
+  JIRA_BASE_URL: required(),
+  JIRA_EMAIL: required(),
+  JIRA_API_TOKEN: secret(required()),
+  JIRA_PROJECT_KEY: required(),
+  JIRA_ISSUE_TYPE: optional(),
+});
 
 /**
  * Jira Cloud, through REST API v3. Settings: JIRA_BASE_URL (the site, e.g.
@@ -14,25 +25,25 @@ export const jira: HttpProvider<"task"> = {
   name: "jira",
   kind: "task",
   dedupes: false,
-  requires: ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT_KEY"],
+  settings: JIRA_SETTINGS,
   buildRequest(message, { settings }) {
-    // There is no default host: every Jira Cloud customer has their own site.
-    const site = baseUrl(settings, "jira", "");
+    const s = readSettings(JIRA_SETTINGS, settings);
+    const site = baseUrl(s.JIRA_BASE_URL, "");
     if (!URL.canParse(site)) throw new Error(`JIRA_BASE_URL "${site}" is not a URL such as https://acme.atlassian.net`);
     const description = adf(message.notes ?? "");
     return {
       method: "POST",
       url: `${site}/rest/api/3/issue`,
       headers: {
-        authorization: basicAuth(setting(settings, "JIRA_EMAIL").trim(), setting(settings, "JIRA_API_TOKEN").trim()),
+        authorization: basicAuth(s.JIRA_EMAIL, s.JIRA_API_TOKEN),
         "content-type": "application/json",
         accept: "application/json",
       },
       body: JSON.stringify({
         fields: {
-          project: { key: setting(settings, "JIRA_PROJECT_KEY").trim() },
+          project: { key: s.JIRA_PROJECT_KEY },
           summary: Array.from(message.title).slice(0, SUMMARY_MAX).join(""),
-          issuetype: { name: settings.JIRA_ISSUE_TYPE?.trim() || "Task" },
+          issuetype: { name: s.JIRA_ISSUE_TYPE ?? "Task" },
           ...(description ? { description } : {}),
           ...(message.due_date ? { duedate: message.due_date } : {}),
         },

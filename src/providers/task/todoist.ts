@@ -1,6 +1,14 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
 import { failure, str, withRetryAfter } from "./shared";
+
+export const TODOIST_SETTINGS = z.object({
+  TODOIST_API_TOKEN: secret(required()),
+  TODOIST_PROJECT_ID: optional(),
+  TODOIST_BASE_URL: optional(),
+});
 
 /**
  * Todoist, through its unified API v1 (REST v2 is deprecated).
@@ -10,16 +18,18 @@ export const todoist: HttpProvider<"task"> = {
   name: "todoist",
   kind: "task",
   dedupes: false,
-  requires: ["TODOIST_API_TOKEN"],
+  settings: TODOIST_SETTINGS,
   buildRequest(message, { idempotency_key, settings }) {
-    const project = settings.TODOIST_PROJECT_ID?.trim();
+    const s = readSettings(TODOIST_SETTINGS, settings);
+    const project = s.TODOIST_PROJECT_ID;
     return {
       method: "POST",
-      url: `${baseUrl(settings, "todoist", "https://api.todoist.com")}/api/v1/tasks`,
+      url: `${baseUrl(s.TODOIST_BASE_URL, "https://api.todoist.com")}/api/v1/tasks`,
       headers: {
-        authorization: `Bearer ${setting(settings, "TODOIST_API_TOKEN")}`,
+        authorization: `Bearer ${s.TODOIST_API_TOKEN}`,
         "content-type": "application/json",
-        // Todoist drops a repeated request with the same id, so a retry after a lost answer adds no duplicate.
+        // A request identifier only, for tracing a request with Todoist's support: API v1 does
+        // not deduplicate on it, so a retry after a lost answer can add a second task.
         "x-request-id": idempotency_key,
       },
       body: JSON.stringify({

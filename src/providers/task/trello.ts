@@ -1,6 +1,15 @@
-import { baseUrl, classifyAnswer, jsonOf, setting } from "../http";
+import { z } from "zod";
+import { baseUrl, classifyAnswer, jsonOf } from "../http";
+import { optional, readSettings, required, secret } from "../settings";
 import type { HttpProvider } from "../types";
 import { failure, middayUtc, str, withRetryAfter } from "./shared";
+
+export const TRELLO_SETTINGS = z.object({
+  TRELLO_API_KEY: secret(required()),
+  TRELLO_TOKEN: secret(required()),
+  TRELLO_LIST_ID: required(),
+  TRELLO_BASE_URL: optional(),
+});
 
 /**
  * Trello cards. Settings: TRELLO_API_KEY, TRELLO_TOKEN, TRELLO_LIST_ID (the list new cards
@@ -10,13 +19,14 @@ export const trello: HttpProvider<"task"> = {
   name: "trello",
   kind: "task",
   dedupes: false,
-  requires: ["TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_LIST_ID"],
+  settings: TRELLO_SETTINGS,
   buildRequest(message, { settings }) {
-    const key = setting(settings, "TRELLO_API_KEY").trim();
-    const token = setting(settings, "TRELLO_TOKEN").trim();
+    const s = readSettings(TRELLO_SETTINGS, settings);
+    const key = s.TRELLO_API_KEY;
+    const token = s.TRELLO_TOKEN;
     return {
       method: "POST",
-      url: `${baseUrl(settings, "trello", "https://api.trello.com")}/1/cards`,
+      url: `${baseUrl(s.TRELLO_BASE_URL, "https://api.trello.com")}/1/cards`,
       headers: {
         // Trello's documented alternative to ?key=&token=: keeps the token out of URLs and logs.
         authorization: `OAuth oauth_consumer_key="${key}", oauth_token="${token}"`,
@@ -24,7 +34,7 @@ export const trello: HttpProvider<"task"> = {
         accept: "application/json",
       },
       body: JSON.stringify({
-        idList: setting(settings, "TRELLO_LIST_ID").trim(),
+        idList: s.TRELLO_LIST_ID,
         name: message.title,
         ...(message.notes ? { desc: message.notes } : {}),
         // Midday UTC keeps the card on the intended day in nearly every user's time zone.
