@@ -7,5 +7,10 @@ export interface AppEnv {
     config: Config;
     /** Set by ingest auth when the request must carry a valid Standard Webhooks signature. */
     signatureRequired?: boolean;
+    /**
+     * Set by ingest auth when the bearer token is not INGEST_API_KEY: the token's SHA-256,
+     * which must be an ingest key of the event's agent (checked once the body is parsed).
+     */
+    agentKeyHash?: string;
   };
 }

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
 import { AppError, problemForStatus, problemResponse, validationFailed, zodProblems } from "./errors";
+import { registerAgentCredentialRoutes } from "./routes/agent-credentials";
 import { registerAgentRoutes } from "./routes/agents";
 import { registerCallRoutes } from "./routes/calls";
 import { registerDeliveryRoutes } from "./routes/deliveries";
@@ -53,6 +54,7 @@ export function createApp() {
 
   registerMetaRoutes(app);
   registerAgentRoutes(app);
+  registerAgentCredentialRoutes(app);
   registerCallRoutes(app);
   registerDeliveryRoutes(app);
   registerOutboxRoutes(app);

@@ -20,8 +20,6 @@ const isSigningSecret = (secret: string) => {
     return false;
   }
 };
-const SigningSecret = Secret.refine((v) => v === undefined || isSigningSecret(v), "must be whsec_ followed by base64");
-
 /** Several signing secrets may be given, space- or comma-separated, for key rotation. */
 const SecretList = Secret.transform((v) => (v ? v.split(/[\s,]+/).filter(Boolean) : [])).refine(
   (list) => list.every(isSigningSecret),
@@ -50,7 +48,7 @@ const ConfigSchema = z.object({
   ADMIN_API_KEY: Secret,
   INGEST_API_KEY: Secret,
   INGEST_SIGNING_SECRET: SecretList,
-  WEBHOOK_SIGNING_SECRET: SigningSecret,
+  WEBHOOK_SIGNING_SECRET: SecretList,
   ALLOW_PRIVATE_TARGETS: Flag,
   MAX_BODY_BYTES: PositiveInt(1_048_576),
   WATCHDOG_SECONDS: PositiveInt(60),
@@ -61,7 +59,11 @@ export interface Config {
   adminApiKey?: string;
   ingestApiKey?: string;
   ingestSigningSecrets: string[];
-  webhookSigningSecret?: string;
+  /**
+   * Sign outbound webhooks; every one adds its own `v1,` signature, so receivers can move to
+   * a new secret without a gap. Empty: webhooks are held back, never sent unsigned.
+   */
+  webhookSigningSecrets: string[];
   allowPrivateTargets: boolean;
   maxBodyBytes: number;
   /** How long past its due time an action may go unheard-of before the ledger re-sends its job. */
@@ -85,7 +87,7 @@ export function readConfig(env: object): Config {
     adminApiKey: v.ADMIN_API_KEY,
     ingestApiKey: v.INGEST_API_KEY,
     ingestSigningSecrets: v.INGEST_SIGNING_SECRET,
-    webhookSigningSecret: v.WEBHOOK_SIGNING_SECRET,
+    webhookSigningSecrets: v.WEBHOOK_SIGNING_SECRET,
     allowPrivateTargets: v.ALLOW_PRIVATE_TARGETS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     watchdogSeconds: v.WATCHDOG_SECONDS,

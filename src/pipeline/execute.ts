@@ -6,7 +6,7 @@ import { chooseProvider } from "../providers/registry";
 import { settingsOf } from "../providers/settings";
 import { type SmsSegments, describeSegments, smsSegments } from "../providers/sms/segments";
 import { type MessageKind, type Outgoing, type Provider, type SendContext, type SendResult, type Settings, isHttpProvider } from "../providers/types";
-import { sendWebhook, webhookPayload } from "../providers/webhook";
+import { sendWebhook, webhookPayload, webhookSigningSecrets } from "../providers/webhook";
 import { buildTemplateContext, type TemplateContext } from "../templates/context";
 import { builtinTemplate } from "../templates/builtin";
 import { renderTemplate } from "../templates/render";
@@ -94,11 +94,13 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
   const config = readConfig(env);
   if (action.type === "webhook") {
     // Receivers deduplicate on webhook-id (Standard Webhooks), so no in-flight mark is needed.
+    // The secrets are read per attempt, so a rotation applies to retries as well.
+    const { secrets } = await webhookSigningSecrets(env, claim.agent.id);
     const result = await sendWebhook({
       url: action.url,
       body: JSON.stringify(webhookPayload(event, action)),
       id: claim.delivery_id,
-      secret: config.webhookSigningSecret,
+      secrets,
       allowPrivate: config.allowPrivateTargets,
       fetch: deps.fetch,
     });

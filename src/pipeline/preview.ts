@@ -4,7 +4,7 @@ import { describeSegments } from "../providers/sms/segments";
 import { redact } from "../providers/redact";
 import { settingsOf } from "../providers/settings";
 import { isHttpProvider } from "../providers/types";
-import { webhookCall, webhookPayload, webhookReadiness } from "../providers/webhook";
+import { webhookCall, webhookPayload, webhookReadiness, webhookSigningSecrets } from "../providers/webhook";
 import type { Action, Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import { buildTemplateContext } from "../templates/context";
@@ -37,10 +37,12 @@ export async function previewAgent(agent: Agent, event: CallEndedEvent, env: Clo
       const base = { index, type: action.type };
       const id = await deliveryId(agent.id, event.call_id, index);
       if (action.type === "webhook") {
-        const ready = webhookReadiness(action.url, config.webhookSigningSecret, config.allowPrivateTargets);
+        // Signed exactly as a send would be: the agent's own secrets while it has any.
+        const { secrets } = await webhookSigningSecrets(env, agent.id);
+        const ready = webhookReadiness(action.url, secrets, config.allowPrivateTargets);
         if (!ready.ok) return { ...base, status: "error", reason: ready.result.error ?? "not sendable" };
         const body = JSON.stringify(webhookPayload(event, action));
-        const request = await webhookCall({ url: ready.url, body, id, secret: ready.secret, timestamp: Math.floor(Date.now() / 1000) });
+        const request = await webhookCall({ url: ready.url, body, id, secrets: ready.secrets, timestamp: Math.floor(Date.now() / 1000) });
         return { ...base, status: "ready", provider: "webhook", request };
       }
       const prepared = prepareMessage(action, context, agent.templates, env);

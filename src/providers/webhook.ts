@@ -1,8 +1,11 @@
+import { readConfig } from "../config";
 import { classifyStatus, parseRetryAfter } from "../lib/http-status";
 import type { WebhookAction } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import { checkTargetUrl } from "../security/ssrf";
-import { signWebhook, webhookHeaders } from "../security/standard-webhooks";
+import type { SigningSecrets } from "../security/signing-secrets";
+import { signatureHeader, webhookHeaders } from "../security/standard-webhooks";
+import { AgentSecretStore } from "../store/agent-secrets";
 import { exchange } from "./http";
 import type { HttpCall, SendResult } from "./types";
 
@@ -25,12 +28,21 @@ export function webhookPayload(event: CallEndedEvent, action: WebhookAction) {
 }
 
 /**
- * The signed request for one attempt: `webhook-id` is the delivery id (the same across
- * every retry), the timestamp and signature are the attempt's own.
+ * The secrets that sign an agent's webhook now: the agent's own while it has any, else
+ * WEBHOOK_SIGNING_SECRET's. Sending and previewing both ask here, at the moment they sign.
  */
-export async function webhookCall(input: { url: string; body: string; id: string; secret: string; timestamp: number }): Promise<HttpCall> {
-  const { url, body, id, secret, timestamp } = input;
-  const signature = await signWebhook({ secret, id, timestamp, body });
+export function webhookSigningSecrets(env: CloudflareBindings, agentId: string, now = new Date()): Promise<SigningSecrets> {
+  return new AgentSecretStore(env.DB).signingSecrets(agentId, readConfig(env).webhookSigningSecrets, now);
+}
+
+/**
+ * The signed request for one attempt: `webhook-id` is the delivery id (the same across
+ * every retry), the timestamp and signature are the attempt's own. Each secret adds its own
+ * `v1,` entry to `webhook-signature`.
+ */
+export async function webhookCall(input: { url: string; body: string; id: string; secrets: readonly string[]; timestamp: number }): Promise<HttpCall> {
+  const { url, body, id, secrets, timestamp } = input;
+  const signature = await signatureHeader({ secrets, id, timestamp, body });
   return {
     method: "POST",
     url,
@@ -44,7 +56,8 @@ export interface WebhookRequest {
   body: string;
   /** The delivery id: the same across every retry of this delivery (`webhook-id`). */
   id: string;
-  secret: string | undefined;
+  /** Every secret that signs this webhook (see AgentSecretStore.signingSecrets); may be empty. */
+  secrets: readonly string[];
   allowPrivate: boolean;
   fetch: typeof fetch;
   now?: () => number;
@@ -56,24 +69,24 @@ export interface WebhookRequest {
  */
 export function webhookReadiness(
   url: string,
-  secret: string | undefined,
+  secrets: readonly string[],
   allowPrivate: boolean,
-): { ok: true; url: string; secret: string } | { ok: false; result: SendResult } {
+): { ok: true; url: string; secrets: readonly string[] } | { ok: false; result: SendResult } {
   const target = checkTargetUrl(url, { allowPrivate });
   if (!target.ok) return { ok: false, result: { outcome: "failed", error: target.reason } };
-  if (!secret) {
+  if (secrets.length === 0) {
     // A deployment without its signing secret is fixed by setting it; keep the delivery until then.
     return { ok: false, result: { outcome: "retry", error: "WEBHOOK_SIGNING_SECRET is not set; webhooks are never sent unsigned" } };
   }
-  return { ok: true, url: target.url.toString(), secret };
+  return { ok: true, url: target.url.toString(), secrets };
 }
 
 /** POSTs one signed webhook and classifies the answer. Never throws. */
 export async function sendWebhook(req: WebhookRequest): Promise<SendResult> {
-  const ready = webhookReadiness(req.url, req.secret, req.allowPrivate);
+  const ready = webhookReadiness(req.url, req.secrets, req.allowPrivate);
   if (!ready.ok) return ready.result;
   const timestamp = Math.floor((req.now?.() ?? Date.now()) / 1000);
-  const call = await webhookCall({ url: ready.url, body: req.body, id: req.id, secret: ready.secret, timestamp });
+  const call = await webhookCall({ url: ready.url, body: req.body, id: req.id, secrets: ready.secrets, timestamp });
   const sent = await exchange(call, req.fetch, RESPONSE_EXCERPT_BYTES);
   if (!sent.ok) return sent.result;
   const { status, headers, body } = sent.answer;

@@ -2,17 +2,19 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { AppError } from "../errors";
-import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
+import { authorizeAgentKey, ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
 import { ledgerFor } from "../ledger/client";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { CallLedgerView, IngestResult } from "../schemas/delivery";
-import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
-import { AgentStore } from "../store/agents";
+import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/problem";
+import { enforceIngestRateLimit, ingestRateLimiter } from "../security/rate-limit";
+import { AgentStore, publicAgent } from "../store/agents";
 import { DeliveryLog } from "../store/delivery-log";
 import { adminRoute } from "./admin-route";
 
-// Auth from headers first, then the body limit, then the signature over the limited body.
+// Auth from headers first, then the body limit, then the signature over the limited body;
+// an agent's own ingest key is checked in the handler, once the event names its agent.
 const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody(), verifyIngestSignature()];
 
 // Typed apart: written inline, two alternatives here collapse the route's typed input to never.
@@ -25,9 +27,11 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       path: "/calls/ended",
       summary: "Receive a call-ended event; runs the agent's follow-up actions exactly once per call",
       description:
-        "Authenticate with `Authorization: Bearer <INGEST_API_KEY>` or a Standard Webhooks signature " +
+        "Authenticate with `Authorization: Bearer <INGEST_API_KEY>` (any agent), `Authorization: Bearer <cri_…>` " +
+        "(an ingest key of the event's agent, from POST /agents/{agent_id}/ingest-key), or a Standard Webhooks signature " +
         "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) made with INGEST_SIGNING_SECRET. " +
-        "Answers only once the event is stored and its jobs are queued.",
+        "Each agent may send a limited number of events per period (INGEST_RATE_LIMITER in wrangler.toml); over it, 429 " +
+        "with Retry-After and nothing is stored. Answers only once the event is stored and its jobs are queued.",
       tags: ["calls"],
       security: ingestSecurity,
       middleware: ingestMiddleware,
@@ -37,11 +41,19 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         200: json(IngestResult, "A call already accepted for this agent; nothing queued"),
         ...authErrors,
         ...bodyErrors,
+        429: {
+          description: "This agent is over its ingest rate limit; retry after Retry-After seconds",
+          headers: { "retry-after": { description: "Seconds to wait", schema: { type: "integer" } } },
+          content: { "application/problem+json": { schema: Problem } },
+        },
       },
     }),
     async (c) => {
       const event = c.req.valid("json");
-      const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).getCached(event.agent_id);
+      const stored = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).getCached(event.agent_id);
+      authorizeAgentKey(c.var.agentKeyHash, stored, event.agent_id);
+      await enforceIngestRateLimit(ingestRateLimiter(c.env), event.agent_id);
+      const agent = stored && publicAgent(stored);
       const ledger = ledgerFor(c.env, event.agent_id, event.call_id);
       const result = await ledger.accept(event, agent, new Date().toISOString());
       return c.json(result, result.status === "accepted" ? 202 : 200);

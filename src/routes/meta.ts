@@ -23,7 +23,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "ingestKey", {
     type: "http",
     scheme: "bearer",
-    description: "INGEST_API_KEY",
+    description: "INGEST_API_KEY (any agent), or an agent's own ingest key `cri_…` (events of that agent only)",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "ingestSignature", {
     type: "apiKey",

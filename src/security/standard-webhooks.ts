@@ -66,6 +66,20 @@ export async function signWebhook(input: {
   return `v1,${bytesToBase64(mac)}`;
 }
 
+/**
+ * The `webhook-signature` value for several secrets: one `v1,` entry per secret, separated
+ * by spaces as the spec allows, so a receiver holding any one of them verifies the message.
+ *
+ * @example
+ * await signatureHeader({ secrets: [current, next], id, timestamp, body }) // "v1,K5o… v1,9Qb…"
+ */
+export async function signatureHeader(input: { secrets: readonly string[]; id: string; timestamp: number; body: string }): Promise<string> {
+  if (input.secrets.length === 0) throw new Error("signatureHeader needs at least one secret");
+  const { id, timestamp, body } = input;
+  const entries = await Promise.all(input.secrets.map((secret) => signWebhook({ secret, id, timestamp, body })));
+  return entries.join(" ");
+}
+
 /** The three headers a Standard Webhooks receiver expects. */
 export function webhookHeaders(id: string, timestamp: number, signature: string): Record<string, string> {
   return {

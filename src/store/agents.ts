@@ -1,4 +1,5 @@
 import { Agent, AgentConfig, PostCallFollowUp } from "../schemas/agent";
+import { type IngestKeyRef, MAX_INGEST_KEYS } from "../security/ingest-keys";
 
 interface AgentRow {
   id: string;
@@ -6,6 +7,17 @@ interface AgentRow {
   config: string;
   created_at: string;
   updated_at: string;
+  /** JSON array of IngestKeyRef (migration 0003). */
+  ingest_keys?: string;
+}
+
+/**
+ * The agent with its internal fields, as the ingest path reads it (and KV caches it). Never
+ * answered by the API: routes get the public `Agent` from `get`, `list` and `put`.
+ */
+export interface StoredAgent extends Agent {
+  /** Hashes of the agent's own ingest keys; absent in entries cached before migration 0003. */
+  ingest_keys?: IngestKeyRef[];
 }
 
 /** Cached "no such agent" marker, so unknown agents do not reach D1 on every event. */
@@ -26,6 +38,16 @@ function fromRow(row: AgentRow): Agent {
   };
 }
 
+function storedFromRow(row: AgentRow): StoredAgent {
+  return { ...fromRow(row), ingest_keys: JSON.parse(row.ingest_keys ?? "[]") as IngestKeyRef[] };
+}
+
+/** The API's view of an agent: its internal fields dropped. */
+export function publicAgent(agent: StoredAgent): Agent {
+  const { ingest_keys: _keys, ...rest } = agent;
+  return rest;
+}
+
 /** The stored config as a user wrote it: what a merge patch applies to. */
 export function toConfig(agent: Agent): AgentConfig {
   return { name: agent.name, templates: agent.templates, voice_tools: agent.voice_tools };
@@ -39,18 +61,24 @@ export class AgentStore {
 
   /** Reads from D1, the source of truth. */
   async get(id: string): Promise<Agent | null> {
+    const stored = await this.read(id);
+    return stored ? publicAgent(stored) : null;
+  }
+
+  /** Reads from D1 with the internal fields. */
+  private async read(id: string): Promise<StoredAgent | null> {
     const row = await this.db.prepare("SELECT * FROM agents WHERE id = ?").bind(id).first<AgentRow>();
-    return row ? fromRow(row) : null;
+    return row ? storedFromRow(row) : null;
   }
 
   /**
    * Read-through cache for the ingest hot path; every write below invalidates it. Entries
    * live at most CACHE_TTL_SECONDS, which bounds how stale another location can be.
    */
-  async getCached(id: string): Promise<Agent | null> {
-    const hit = await this.cache.get<Agent | typeof MISSING>(cacheKey(id), { type: "json", cacheTtl: CACHE_TTL_SECONDS });
+  async getCached(id: string): Promise<StoredAgent | null> {
+    const hit = await this.cache.get<StoredAgent | typeof MISSING>(cacheKey(id), { type: "json", cacheTtl: CACHE_TTL_SECONDS });
     if (hit) return "missing" in hit ? null : hit;
-    const agent = await this.get(id);
+    const agent = await this.read(id);
     await this.fill(id, agent);
     return agent;
   }
@@ -60,10 +88,10 @@ export class AgentStore {
    * has already invalidated the cache, so our put would bring back the old config. If D1
    * changed meanwhile, the newer config is cached instead; the next event sees the save.
    */
-  private async fill(id: string, read: Agent | null): Promise<void> {
-    const entry = (agent: Agent | null) => JSON.stringify(agent ?? MISSING);
+  private async fill(id: string, read: StoredAgent | null): Promise<void> {
+    const entry = (agent: StoredAgent | null) => JSON.stringify(agent ?? MISSING);
     await this.cache.put(cacheKey(id), entry(read), { expirationTtl: CACHE_TTL_SECONDS });
-    const now = await this.get(id);
+    const now = await this.read(id);
     if (entry(now) !== entry(read)) await this.cache.put(cacheKey(id), entry(now), { expirationTtl: CACHE_TTL_SECONDS });
   }
 
@@ -89,6 +117,46 @@ export class AgentStore {
 
   async delete(id: string): Promise<boolean> {
     const result = await this.db.prepare("DELETE FROM agents WHERE id = ?").bind(id).run();
+    await this.cache.delete(cacheKey(id));
+    return result.meta.changes > 0;
+  }
+
+  /**
+   * Adds an ingest key's reference to the agent, at most MAX_INGEST_KEYS of them. The key
+   * lives on the agent's row so ingest reads it with the cached agent, at no extra query.
+   */
+  async addIngestKey(id: string, ref: IngestKeyRef): Promise<"added" | "not_found" | "full"> {
+    const result = await this.db
+      .prepare(
+        `UPDATE agents SET ingest_keys = json_insert(ingest_keys, '$[#]', json(?2))
+         WHERE id = ?1 AND json_array_length(ingest_keys) < ?3`,
+      )
+      .bind(id, JSON.stringify(ref), MAX_INGEST_KEYS)
+      .run();
+    if (result.meta.changes > 0) {
+      await this.cache.delete(cacheKey(id));
+      return "added";
+    }
+    const exists = await this.db.prepare("SELECT 1 AS n FROM agents WHERE id = ?").bind(id).first();
+    return exists ? "full" : "not_found";
+  }
+
+  /**
+   * Revokes one ingest key by id, or every key of the agent when `keyId` is absent. False
+   * when there is no such agent, or no such key.
+   */
+  async revokeIngestKeys(id: string, keyId?: string): Promise<boolean> {
+    const statement =
+      keyId === undefined
+        ? this.db.prepare("UPDATE agents SET ingest_keys = '[]' WHERE id = ?1").bind(id)
+        : this.db
+            .prepare(
+              `UPDATE agents SET ingest_keys = (
+                 SELECT json_group_array(json(value)) FROM json_each(agents.ingest_keys) WHERE json_extract(value, '$.id') <> ?2)
+               WHERE id = ?1 AND EXISTS (SELECT 1 FROM json_each(agents.ingest_keys) WHERE json_extract(value, '$.id') = ?2)`,
+            )
+            .bind(id, keyId);
+    const result = await statement.run();
     await this.cache.delete(cacheKey(id));
     return result.meta.changes > 0;
   }

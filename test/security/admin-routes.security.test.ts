@@ -55,7 +55,15 @@ describe("admin routes deny by default", async () => {
 
   it("walks the whole API", () => {
     const keys = ops.map((op) => op.key);
-    for (const expected of ["GET /agents", "PATCH /agents/{agent_id}", "POST /agents/{agent_id}/preview", "GET /deliveries", "GET /outbox"]) {
+    for (const expected of [
+      "GET /agents",
+      "PATCH /agents/{agent_id}",
+      "POST /agents/{agent_id}/preview",
+      "POST /agents/{agent_id}/webhook-secret",
+      "DELETE /agents/{agent_id}/ingest-key",
+      "GET /deliveries",
+      "GET /outbox",
+    ]) {
       expect(keys).toContain(expected);
     }
   });
