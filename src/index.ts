@@ -1,5 +1,7 @@
 import { createApp } from "./app";
+import { readConfig } from "./config";
 import { consumeActions, consumeDeadLetters } from "./pipeline/consumer";
+import { sweepExpired } from "./store/retention";
 
 export { CallLedger } from "./ledger/call-ledger";
 
@@ -12,6 +14,9 @@ const worker: ExportedHandler<CloudflareBindings> = {
   async queue(batch, env) {
     if (batch.queue.startsWith("actions-dlq")) return consumeDeadLetters(batch, env);
     return consumeActions(batch, env, { fetch: (input, init) => fetch(input, init) });
+  },
+  async scheduled(controller, env) {
+    await sweepExpired(env.DB, readConfig(env).retentionDays, controller.scheduledTime);
   },
 };
 

@@ -10,7 +10,8 @@ describe("deployment settings", () => {
       ingestSigningSecrets: ["whsec_YWJj", "whsec_ZGVm"],
       allowPrivateTargets: true,
       maxBodyBytes: 1_048_576,
-      watchdogSeconds: 300,
+      watchdogSeconds: 60,
+      retentionDays: 30,
     });
   });
 

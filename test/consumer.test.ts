@@ -124,7 +124,7 @@ describe("queue consumer", () => {
     const first = await consume(jobs);
     // The message is settled; the retry is a new job of the next generation, delayed until due.
     expect(first.explicitAcks).toEqual(["msg-0"]);
-    const [retryJob] = sends.mock.calls[0]![0];
+    const [retryJob] = [...sends.mock.calls[0]![0]];
     expect(retryJob!.body).toMatchObject({ ...jobs[0], generation: jobs[0]!.generation + 1 });
     expect(retryJob!.delaySeconds).toBeGreaterThanOrEqual(4);
     expect(retryJob!.delaySeconds).toBeLessThanOrEqual(6);
@@ -167,7 +167,7 @@ describe("queue consumer", () => {
     const sends = await watchLedgerSends(event.agent_id, event.call_id);
     const result = await consume(jobs);
     expect(result.explicitAcks).toEqual(["msg-0"]);
-    expect(sends.mock.calls[0]![0].map((m) => m.delaySeconds)).toEqual([120]);
+    expect([...sends.mock.calls[0]![0]].map((m) => m.delaySeconds)).toEqual([120]);
     const waiting = await delivery(jobs[0]!.call_id);
     expect(scheduledDelay(waiting)).toBeGreaterThanOrEqual(119);
     expect(scheduledDelay(waiting)).toBeLessThanOrEqual(121);

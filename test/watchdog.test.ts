@@ -39,7 +39,7 @@ describe("ledger watchdog", () => {
     const after = await pendingJobs(agentId, event.call_id);
     expect(sends).toHaveBeenCalledTimes(1);
     expect(after.map((j) => j.generation)).toEqual(before.map((j) => j.generation + 1));
-    expect(sends.mock.calls[0]![0].map((m) => m.body)).toEqual(after);
+    expect([...sends.mock.calls[0]![0]].map((m) => m.body)).toEqual(after);
     // A copy of the old message, should it surface after all, is refused as stale.
     expect(await ledgerFor(env, agentId, event.call_id).claim(0, before[0]!.generation)).toMatchObject({ ok: false, reason: "stale job" });
     // And the watchdog keeps watching.

@@ -63,6 +63,11 @@ export class Outbox {
   }
 
   /** Newest first. */
+  /** Deletes what was recorded before `cutoff` (ISO 8601). */
+  async deleteOlderThan(cutoff: string): Promise<void> {
+    await this.db.prepare("DELETE FROM outbox WHERE created_at < ?").bind(cutoff).run();
+  }
+
   async list(filter: { call_id?: string; kind?: MessageKind; limit: number }): Promise<OutboxEntry[]> {
     const { results } = await this.db
       .prepare(

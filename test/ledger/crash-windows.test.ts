@@ -84,7 +84,7 @@ describe("1. between the commit and the alarm", () => {
     const sends = vi.spyOn((await ledgerEnv(stub)).ACTIONS, "sendBatch");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(sends).toHaveBeenCalledTimes(1);
-    expect(sends.mock.calls[0]![0].map((m) => (m.body as Job).generation)).toEqual([2]);
+    expect([...sends.mock.calls[0]![0]].map((m) => (m.body as Job).generation)).toEqual([2]);
   });
 
   it("a duplicate post re-arms the watchdog when work is still due", async () => {
