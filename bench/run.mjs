@@ -75,7 +75,7 @@ async function main() {
 
   const results = buildResults({ settings, throughput, endToEnd, delivery });
   printReport(results);
-  writeFileSync(path.join(BENCH_DIR, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(BENCH_DIR, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log("\nWrote bench/results.json");
 
   await shutdown();

@@ -17,7 +17,7 @@ function anyValue(next: () => number, depth = 0): unknown {
     case 1: return next() > 0.5;
     case 2: return Math.floor(next() * 2e6) - 1e6;
     case 3: return next() * 1e300;
-    case 4: return "x".repeat(Math.floor(next() * 40)) + "\u0000\u2028😀";
+    case 4: return `${"x".repeat(Math.floor(next() * 40))}\u0000\u2028😀`;
     case 5: return "";
     case 6: return Array.from({ length: Math.floor(next() * 4) }, () => anyValue(next, depth + 1));
     default: {

@@ -381,7 +381,7 @@ describe("call_summary built-in", () => {
   });
 
   it("exists, is the exported entry and is valid", () => {
-    expect(template).toBe(BUILTIN_TEMPLATES["call_summary"]);
+    expect(template).toBe(BUILTIN_TEMPLATES.call_summary);
     expect(builtinTemplate("nope")).toBeUndefined();
     expect(builtinTemplate("toString")).toBeUndefined();
     if (!template) return;

@@ -4,6 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the ESC control character is the point.
 const ANSI_ESCAPE = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 export function stripAnsi(text) {

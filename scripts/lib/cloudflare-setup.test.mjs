@@ -188,7 +188,7 @@ describe("lookups after 'already exists'", () => {
   });
 
   it("tolerates a warning printed before the JSON", () => {
-    const noisy = "▲ [WARNING] Processing wrangler.toml configuration: something\n\n" + D1_LIST_JSON;
+    const noisy = `▲ [WARNING] Processing wrangler.toml configuration: something\n\n${D1_LIST_JSON}`;
     assert.equal(findD1DatabaseId(noisy, "callrelay"), "5bd1c7a2-3f7e-4b8a-9c21-0d6e8f4a1b23");
   });
 

@@ -19,9 +19,9 @@ export function readEnvFile(file) {
 
 /** Writes vars back as KEY=VALUE lines, quoting values so that wrangler reads them back verbatim. */
 export function formatEnvFile(vars) {
-  return Object.entries(vars)
+  return `${Object.entries(vars)
     .map(([key, value]) => `${key}=${JSON.stringify(String(value))}`)
-    .join("\n") + "\n";
+    .join("\n")}\n`;
 }
 
 function unquote(value) {
