@@ -4,9 +4,9 @@
 // Extra arguments (`npm start -- --port 9000`) go to `wrangler dev` unchanged.
 
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readEnvFile } from "./lib/env-file.mjs";
+import { readEnvFile, withNewSettings } from "./lib/env-file.mjs";
 import { projectRoot, readFlag, runWrangler, wranglerBin } from "./lib/wrangler.mjs";
 
 const DEFAULT_IP = "127.0.0.1";
@@ -57,9 +57,16 @@ async function main() {
 
 function ensureDevVars() {
   const devVarsPath = path.join(projectRoot, ".dev.vars");
+  const examplePath = path.join(projectRoot, ".dev.vars.example");
   if (!existsSync(devVarsPath)) {
-    copyFileSync(path.join(projectRoot, ".dev.vars.example"), devVarsPath);
+    copyFileSync(examplePath, devVarsPath);
     console.log("Created .dev.vars from .dev.vars.example (local development secrets; git-ignored).");
+  } else {
+    const { text, added } = withNewSettings(readFileSync(devVarsPath, "utf8"), readFileSync(examplePath, "utf8"));
+    if (added.length > 0) {
+      writeFileSync(devVarsPath, text);
+      console.log(`Added ${added.join(", ")} to .dev.vars from .dev.vars.example (settings new in this release).`);
+    }
   }
   return readEnvFile(devVarsPath);
 }

@@ -30,3 +30,17 @@ function unquote(value) {
   // An unquoted value may carry a trailing comment: KEY=value # note
   return value.replace(/\s+#.*$/, "");
 }
+
+/**
+ * Settings the example sets that an existing file lacks (a release added them, e.g. OUTBOX),
+ * appended so an older .dev.vars keeps working. Returns the new text and the names added.
+ */
+export function withNewSettings(currentText, exampleText) {
+  const current = parseEnvFile(currentText);
+  const added = Object.entries(parseEnvFile(exampleText)).filter(([key]) => !(key in current));
+  if (added.length === 0) return { text: currentText, added: [] };
+  const lines = added.map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  const separator = currentText.endsWith("\n") || currentText === "" ? "" : "\n";
+  const text = `${currentText}${separator}\n# Added from .dev.vars.example (new settings):\n${lines.join("\n")}\n`;
+  return { text, added: added.map(([key]) => key) };
+}

@@ -5,7 +5,7 @@ import { applyMergePatch } from "../lib/merge-patch";
 import { jsonBody } from "../middleware/json-body";
 import { previewAgent } from "../pipeline/preview";
 import { ACTION_TYPES, Agent, AgentConfig } from "../schemas/agent";
-import { checkAgentConfig } from "../schemas/agent-checks";
+import { checkAgentConfig } from "../pipeline/agent-checks";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { SAMPLE_CALL } from "../templates/sample-call";
 import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";

@@ -59,6 +59,8 @@ export const Action = z.discriminatedUnion("type", [SmsAction, EmailAction, Webh
 export type Action = z.infer<typeof Action>;
 export type ActionType = Action["type"];
 export const ACTION_TYPES = ["sms", "email", "webhook", "task"] as const satisfies readonly ActionType[];
+/** The kinds of action a provider sends (a webhook is its own provider). */
+export type MessageKind = Exclude<ActionType, "webhook">;
 
 export const PostCallFollowUp = z.strictObject({
   enabled: z.boolean().default(false),

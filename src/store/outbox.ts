@@ -1,4 +1,4 @@
-import type { MessageKind } from "../providers/types";
+import type { MessageKind } from "../schemas/agent";
 
 interface OutboxRow {
   id: string;

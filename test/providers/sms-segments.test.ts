@@ -17,16 +17,16 @@ describe("smsSegments", () => {
   it("counts extension characters such as € and { as two septets", () => {
     expect(smsSegments("€")).toEqual({ encoding: "GSM-7", units: 2, segments: 1 });
     expect(smsSegments("{}[]~|^\\")).toMatchObject({ encoding: "GSM-7", units: 16 });
-    expect(smsSegments("a".repeat(159) + "€")).toMatchObject({ units: 161, segments: 2 });
+    expect(smsSegments(`${"a".repeat(159)}€`)).toMatchObject({ units: 161, segments: 2 });
     expect(smsSegments("€".repeat(80))).toMatchObject({ units: 160, segments: 1 });
   });
 
   it("switches the whole text to UCS-2 for one character outside GSM-7: 70 units, then 67 per part", () => {
     expect(smsSegments("✓")).toEqual({ encoding: "UCS-2", units: 1, segments: 1 });
-    expect(smsSegments("✓" + "a".repeat(69))).toEqual({ encoding: "UCS-2", units: 70, segments: 1 });
-    expect(smsSegments("✓" + "a".repeat(70))).toEqual({ encoding: "UCS-2", units: 71, segments: 2 });
-    expect(smsSegments("✓" + "a".repeat(133)).segments).toBe(2);
-    expect(smsSegments("✓" + "a".repeat(134)).segments).toBe(3);
+    expect(smsSegments(`✓${"a".repeat(69)}`)).toEqual({ encoding: "UCS-2", units: 70, segments: 1 });
+    expect(smsSegments(`✓${"a".repeat(70)}`)).toEqual({ encoding: "UCS-2", units: 71, segments: 2 });
+    expect(smsSegments(`✓${"a".repeat(133)}`).segments).toBe(2);
+    expect(smsSegments(`✓${"a".repeat(134)}`).segments).toBe(3);
     // Lower-case ç is not in GSM-7 (only Ç is).
     expect(smsSegments("ça").encoding).toBe("UCS-2");
   });

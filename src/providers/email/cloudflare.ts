@@ -9,7 +9,7 @@ const BINDING = "SEND_EMAIL";
 
 /** The part of a `send_email` binding we use. */
 interface SendEmailBinding {
-  send(message: EmailMessage): Promise<{ messageId?: string } | void>;
+  send(message: EmailMessage): Promise<{ messageId?: string } | undefined>;
 }
 
 /**
@@ -97,7 +97,7 @@ export const cloudflareEmail: DirectProvider<"email"> = {
     }
     try {
       const result = await binding.send(new EmailMessage(from, to, raw));
-      return { outcome: "delivered", provider_id: (result && result.messageId) || messageId };
+      return { outcome: "delivered", provider_id: result?.messageId || messageId };
     } catch (err) {
       return classifySendError(err);
     }
