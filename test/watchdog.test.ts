@@ -18,6 +18,18 @@ async function watchSends(stub: DurableObjectStub<CallLedger>) {
   });
 }
 
+/** A call whose one action has been delivered. */
+async function deliveredCall() {
+  const agentId = uniqueId("agent");
+  await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi" }] } } });
+  const event = callEvent({ agent_id: agentId });
+  await postEvent(event);
+  const ledger = ledgerFor(env, agentId, event.call_id);
+  const claim = await ledger.claim(0, 1);
+  await ledger.record(0, (claim as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+  return { stub: ledgerStub(env, agentId, event.call_id), ledger };
+}
+
 describe("ledger watchdog", () => {
   it("re-sends jobs whose queue message was lost, as a new generation", async () => {
     const agentId = uniqueId("agent");
@@ -70,14 +82,7 @@ describe("ledger watchdog", () => {
   });
 
   it("stops its alarm once every action is settled", async () => {
-    const agentId = uniqueId("agent");
-    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi" }] } } });
-    const event = callEvent({ agent_id: agentId });
-    await postEvent(event);
-    const stub = ledgerStub(env, agentId, event.call_id);
-    const ledger = ledgerFor(env, agentId, event.call_id);
-    const claim = await ledger.claim(0, 1);
-    await ledger.record(0, (claim as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    const { stub } = await deliveredCall();
     // Once the log has the final state, only the retention alarm is left, RETENTION_DAYS away.
     await vi.waitFor(async () => {
       const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
@@ -86,14 +91,7 @@ describe("ledger watchdog", () => {
   });
 
   it("deletes a settled call's ledger when its retention ends", async () => {
-    const agentId = uniqueId("agent");
-    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi" }] } } });
-    const event = callEvent({ agent_id: agentId });
-    await postEvent(event);
-    const stub = ledgerStub(env, agentId, event.call_id);
-    const ledger = ledgerFor(env, agentId, event.call_id);
-    const claim = await ledger.claim(0, 1);
-    await ledger.record(0, (claim as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    const { stub, ledger } = await deliveredCall();
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("UPDATE actions SET updated_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
       state.storage.sql.exec("UPDATE call SET received_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
