@@ -5,7 +5,7 @@ import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
 import { splitText } from "./chunks";
-import { type Job, deliveryId, planFollowUp, providerFor, targetOf } from "./plan";
+import { type Job, deliveryId, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import {
   type ActionState,
   type Change,
@@ -13,6 +13,7 @@ import {
   decideClaim,
   decideCrash,
   decideDeadLetter,
+  decideRelease,
   decideRecord,
   decideReplay,
   decideResend,
@@ -58,7 +59,22 @@ type LedgerCall = CallRow & { agent_name: string; agent_templates: string };
 export interface LedgerSnapshot {
   call: LedgerCall;
   event: CallEndedEvent;
+  /** The voice platform's payload as received, for events that came through a platform route. */
+  raw: unknown;
   actions: (ActionRow & { action: Action })[];
+}
+
+export interface AcceptOptions {
+  /** The platform's payload as received, kept beside the event. */
+  raw?: string;
+  /** Hold every action until then (epoch ms): a fuller event for the same call may still come. */
+  holdUntil?: number;
+  /**
+   * What a repeat of an accepted call does. `ignore` (the default) changes nothing. `amend`
+   * replaces the stored event, which every action not yet delivered then uses. `release` also
+   * ends a hold: the actions are planned again for the new event's outcome and run now.
+   */
+  onDuplicate?: "ignore" | "amend" | "release";
 }
 
 type StoredAction = ActionState & { logged_version: number };
@@ -69,6 +85,7 @@ const SCHEMA = `
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL,
     status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS raw_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS actions (
     idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
@@ -112,18 +129,15 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
-  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<IngestResult> {
-    const plan = planFollowUp(agent);
+  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string, options: AcceptOptions = {}): Promise<IngestResult> {
+    const plan = planFollowUp(agent, event.outcome);
     const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
     // From here to the alarm nothing awaits, so the dedupe check, the writes and the alarm
     // are one step: a concurrent identical post sees either nothing or everything.
     const existing = this.callRow();
-    if (existing) {
-      // A retry of a post whose first answer was lost: make sure the work it started is watched.
-      this.arm();
-      return { status: "duplicate", call_id: event.call_id, actions: this.actionSummaries(), reason: existing.reason };
-    }
+    if (existing) return this.repeat(event, existing.reason, options);
     const now = Date.now();
+    const dueAt = Math.max(now, options.holdUntil ?? now);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -136,27 +150,62 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         event.ended_at ?? null,
         receivedAt,
       );
-      splitText(JSON.stringify(event), CHUNK_CHARS).forEach((chunk, seq) => {
-        this.sql.exec("INSERT INTO event_chunks VALUES (?, ?)", seq, chunk);
-      });
-      plan.actions.forEach((action, idx) => {
+      this.writeChunks("event_chunks", JSON.stringify(event));
+      if (options.raw !== undefined) this.writeChunks("raw_chunks", options.raw);
+      plan.actions.forEach(({ action, skip }, idx) => {
         this.sql.exec(
-          "INSERT INTO actions (idx, delivery_id, action, state, generation, due_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+          "INSERT INTO actions (idx, delivery_id, action, state, last_error, generation, due_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           idx,
           ids[idx]!,
           JSON.stringify(action),
+          skip ? "skipped" : "pending",
+          skip ?? null,
           FIRST_GENERATION,
-          now,
+          dueAt,
           receivedAt,
         );
       });
     });
     this.arm();
 
-    await this.sendJobs(this.storedActions().map((row) => this.jobFor(row)));
+    await this.sendJobs(this.storedActions().filter((row) => isActive(row.state)).map((row) => this.jobFor(row)));
     this.ctx.waitUntil(this.syncLog());
-    const actions = plan.actions.map((action, idx) => ({ id: ids[idx]!, index: idx, type: action.type }));
+    const actions = plan.actions.map(({ action }, idx) => ({ id: ids[idx]!, index: idx, type: action.type }));
     return { status: "accepted", call_id: event.call_id, actions, reason: plan.reason };
+  }
+
+  /** A post for a call already accepted: a duplicate, which may amend the event or end a hold. */
+  private async repeat(event: CallEndedEvent, reason: string | null, options: AcceptOptions): Promise<IngestResult> {
+    const duplicate = () => ({ status: "duplicate" as const, call_id: event.call_id, actions: this.actionSummaries(), reason });
+    const mode = options.onDuplicate ?? "ignore";
+    if (mode === "ignore" || JSON.stringify(event) === JSON.stringify(this.event())) {
+      // A retry of a post whose first answer was lost: make sure the work it started is watched.
+      this.arm();
+      return duplicate();
+    }
+    const now = Date.now();
+    const released: StoredAction[] = [];
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM event_chunks");
+      this.writeChunks("event_chunks", JSON.stringify(event));
+      if (options.raw !== undefined) {
+        this.sql.exec("DELETE FROM raw_chunks");
+        this.writeChunks("raw_chunks", options.raw);
+      }
+      if (mode !== "release") return;
+      for (const row of this.storedActions()) {
+        const skip = skipReason(JSON.parse(row.action) as Action, event.outcome);
+        const change = decideRelease(row, skip, now);
+        if (change) {
+          const next = this.write(row, change);
+          if (isActive(next.state)) released.push(next);
+        }
+      }
+    });
+    this.arm();
+    await this.sendJobs(released.map((row) => this.jobFor(row)));
+    this.ctx.waitUntil(this.syncLog());
+    return duplicate();
   }
 
   /** Hands one action to a consumer, unless it is done, taken, not due, or the job is a stale copy. */
@@ -260,9 +309,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const row = this.callRow();
     if (!row) return null;
     const { logged: _logged, ...call } = row;
+    const raw = this.readChunks("raw_chunks");
     return {
       call,
       event: this.event(),
+      raw: raw === null ? null : (JSON.parse(raw) as unknown),
       actions: this.storedActions().map((a) => ({ ...this.actionRow(a, call), action: JSON.parse(a.action) as Action })),
     };
   }
@@ -480,8 +531,18 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private event(): CallEndedEvent {
-    const chunks = this.sql.exec<{ chunk: string }>("SELECT chunk FROM event_chunks ORDER BY seq").toArray();
-    return JSON.parse(chunks.map((c) => c.chunk).join("")) as CallEndedEvent;
+    return JSON.parse(this.readChunks("event_chunks") ?? "null") as CallEndedEvent;
+  }
+
+  private writeChunks(table: "event_chunks" | "raw_chunks", text: string): void {
+    splitText(text, CHUNK_CHARS).forEach((chunk, seq) => {
+      this.sql.exec(`INSERT INTO ${table} (seq, chunk) VALUES (?, ?)`, seq, chunk);
+    });
+  }
+
+  private readChunks(table: "event_chunks" | "raw_chunks"): string | null {
+    const chunks = this.sql.exec<{ chunk: string }>(`SELECT chunk FROM ${table} ORDER BY seq`).toArray();
+    return chunks.length === 0 ? null : chunks.map((c) => c.chunk).join("");
   }
 
   private storedActions(): StoredAction[] {

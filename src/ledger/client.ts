@@ -1,7 +1,7 @@
 import type { Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
-import type { CallLedger, Claim, LedgerSnapshot } from "./call-ledger";
+import type { AcceptOptions, CallLedger, Claim, LedgerSnapshot } from "./call-ledger";
 
 /** The Durable Object of one call. Typed from the class itself, not from Env, to keep types acyclic. */
 export function ledgerStub(env: CloudflareBindings, agentId: string, callId: string): DurableObjectStub<CallLedger> {
@@ -16,8 +16,8 @@ export function ledgerStub(env: CloudflareBindings, agentId: string, callId: str
 export class LedgerClient {
   constructor(readonly stub: DurableObjectStub<CallLedger>) {}
 
-  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string): Promise<IngestResult> {
-    return (await this.stub.accept(event, agent, receivedAt)) as IngestResult;
+  async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string, options: AcceptOptions = {}): Promise<IngestResult> {
+    return (await this.stub.accept(event, agent, receivedAt, options)) as IngestResult;
   }
 
   async claim(index: number, generation: number): Promise<Claim> {

@@ -11,18 +11,40 @@ export interface Job {
 }
 
 export interface FollowUpPlan {
-  actions: Action[];
+  /** Every configured action; those with `skip` are recorded as skipped and never sent. */
+  actions: { action: Action; skip?: string }[];
   /** Why nothing will run, when nothing will. */
   reason: string | null;
 }
 
+/** Outcomes of a call that never connected: actions without `when` do not run for them. */
+export const NOT_CONNECTED: ReadonlySet<string> = new Set(["no_answer", "busy", "failed"]);
+
+/** Why an action does not run for a call with this outcome, or undefined when it does. */
+export function skipReason(action: Action, outcome: string | null | undefined): string | undefined {
+  if (action.when) {
+    if (outcome && action.when.includes(outcome)) return undefined;
+    return `outcome ${outcome ? `"${outcome}"` : "unknown"} is not one of when: ${action.when.join(", ")}`;
+  }
+  if (outcome && NOT_CONNECTED.has(outcome)) {
+    return `the call did not connect (outcome "${outcome}"); list the outcome in "when" to run for it`;
+  }
+  return undefined;
+}
+
 /** Decides which actions a call-ended event runs, from the agent's config at acceptance. */
-export function planFollowUp(agent: Agent | null): FollowUpPlan {
+export function planFollowUp(agent: Agent | null, outcome?: string | null): FollowUpPlan {
   if (!agent) return { actions: [], reason: "unknown agent" };
   const followUp = agent.voice_tools.post_call_follow_up;
   if (!followUp.enabled) return { actions: [], reason: "post-call follow-up is disabled" };
   if (followUp.actions.length === 0) return { actions: [], reason: "no actions configured" };
-  return { actions: followUp.actions, reason: null };
+  return {
+    actions: followUp.actions.map((action) => {
+      const skip = skipReason(action, outcome);
+      return skip ? { action, skip } : { action };
+    }),
+    reason: null,
+  };
 }
 
 /**

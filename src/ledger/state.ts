@@ -179,6 +179,17 @@ export function decideReplay(row: ActionState, now: number): { ok: true; change:
   };
 }
 
+/**
+ * A held call got its final event: an action not attempted yet is planned again for the new
+ * outcome, and runs now (a new job) or is skipped with `skip` as the reason.
+ */
+export function decideRelease(row: ActionState, skip: string | undefined, now: number): Change | null {
+  const untouched = row.attempts === 0 && row.leased_until <= now && (row.state === "pending" || (row.state === "skipped" && row.claims === 0));
+  if (!untouched) return null;
+  if (skip) return row.state === "skipped" && row.last_error === skip ? null : touch(row, now, { state: "skipped", last_error: skip });
+  return touch(row, now, { state: "pending", last_error: null, generation: row.generation + 1, due_at: now, lease_token: row.lease_token + 1 });
+}
+
 /** The watchdog's view: an active action nobody holds, overdue by more than the margin, gets a new job. */
 export function decideResend(row: ActionState, now: number, marginMs: number): Change | null {
   if (!isActive(row.state) || row.leased_until > now || row.due_at + marginMs > now) return null;

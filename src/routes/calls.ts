@@ -82,7 +82,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         snapshot.actions.map(async (a) => ({ ...a, attempt_log: await log.attempts(a.id) })),
       );
       const { agent_templates: _templates, ...call } = snapshot.call;
-      return c.json({ ...call, event: snapshot.event, actions }, 200);
+      return c.json({ ...call, event: snapshot.event, raw: snapshot.raw, actions }, 200);
     },
   );
 }

@@ -3,6 +3,21 @@ import { Identifier } from "./call-event";
 
 const Template = z.string().min(1).max(16_384);
 const ProviderName = z.string().min(1).max(64);
+/**
+ * Outcomes an action runs for. Without it an action runs for connected calls only, so nobody
+ * is thanked for a call that never connected.
+ */
+const When = z
+  .array(z.string().min(1).max(64))
+  .min(1)
+  .max(20)
+  .optional()
+  .openapi({
+    description:
+      "Outcomes this action runs for, e.g. [\"no_answer\", \"busy\"] for a missed-call text. Without it the action runs for " +
+      "connected calls only (any outcome but no_answer, busy and failed).",
+    example: ["confirmed", "reschedule_requested"],
+  });
 const ResendOnUnknown = z.boolean().optional().openapi({
   description:
     "For providers that cannot deduplicate: when an attempt was cut off before its answer was recorded, send again " +
@@ -16,6 +31,7 @@ export const SmsAction = z
     template: Template,
     provider: ProviderName.optional(),
     resend_on_unknown: ResendOnUnknown,
+    when: When,
   })
   .openapi("SmsAction");
 
@@ -28,6 +44,7 @@ export const EmailAction = z
     body: Template.optional().openapi({ description: "A plain-text template, used when body_template is absent." }),
     provider: ProviderName.optional(),
     resend_on_unknown: ResendOnUnknown,
+    when: When,
   })
   .refine((a) => a.body_template !== undefined || a.body !== undefined, {
     message: "give body_template or body",
@@ -41,6 +58,7 @@ export const WebhookAction = z
     url: z.url({ protocol: /^https?$/ }).max(2048),
     include_transcript: z.boolean().default(false),
     include_recording_url: z.boolean().default(false),
+    when: When,
   })
   .openapi("WebhookAction");
 
@@ -52,6 +70,7 @@ export const TaskAction = z
     due_in_days: z.number().int().min(0).max(365).optional(),
     provider: ProviderName.optional(),
     resend_on_unknown: ResendOnUnknown,
+    when: When,
   })
   .openapi("TaskAction");
 
@@ -79,6 +98,22 @@ export const EmailTemplate = z
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 export const AgentTemplates = z.record(TemplateName, EmailTemplate);
 
+/** The voice platforms whose webhooks the relay reads natively. */
+export const PLATFORMS = ["vapi", "retell", "bland", "elevenlabs"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+const PlatformAgentId = z.string().min(1).max(256);
+export const PlatformIds = z
+  .strictObject(Object.fromEntries(PLATFORMS.map((p) => [p, PlatformAgentId.optional()])) as Record<Platform, z.ZodOptional<typeof PlatformAgentId>>)
+  .openapi({
+    description:
+      "The platform's own agent or assistant id for this agent, per platform: a platform webhook naming it is routed here.",
+    example: { vapi: "b9a1c3e2-1f0e-4c6b-9a55-0d3e4f5a6b7c", retell: "oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD" },
+  });
+export const OutcomeMap = z.record(z.string().min(1).max(256), z.string().min(1).max(64)).openapi({
+  description: "Maps values of `outcome_field` to outcomes, e.g. {\"yes\": \"confirmed\", \"reschedule\": \"reschedule_requested\"}",
+});
+
 /** What a user writes: the body of PUT, and the result a merge patch must produce. */
 export const AgentConfig = z
   .strictObject({
@@ -87,6 +122,12 @@ export const AgentConfig = z
     voice_tools: z
       .strictObject({ post_call_follow_up: PostCallFollowUp.optional() })
       .optional(),
+    platform_ids: PlatformIds.optional(),
+    outcome_field: z.string().min(1).max(128).optional().openapi({
+      description: "A key of the platform's structured extraction (`details`) that holds the call's outcome, for connected calls",
+      example: "appointment_status",
+    }),
+    outcome_map: OutcomeMap.optional(),
   })
   .openapi("AgentConfig");
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -98,6 +139,9 @@ export const Agent = z
     name: z.string(),
     templates: AgentTemplates,
     voice_tools: z.object({ post_call_follow_up: PostCallFollowUp }),
+    platform_ids: PlatformIds.optional(),
+    outcome_field: z.string().optional(),
+    outcome_map: OutcomeMap.optional(),
     created_at: z.string(),
     updated_at: z.string(),
   })

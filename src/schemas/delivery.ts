@@ -98,5 +98,6 @@ export type Call = z.infer<typeof Call>;
 export const CallLedgerView = Call.extend({
   agent_name: z.string(),
   event: CallEndedEvent,
+  raw: z.unknown().openapi({ description: "The voice platform's payload as received (platform routes only), else null" }),
   actions: z.array(DeliveryWithAttempts.extend({ action: Action })),
 }).openapi("CallLedger");

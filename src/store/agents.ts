@@ -1,4 +1,5 @@
-import { Agent, AgentConfig, PostCallFollowUp } from "../schemas/agent";
+import { AppError } from "../errors";
+import { Agent, AgentConfig, type Platform, PostCallFollowUp } from "../schemas/agent";
 import { type IngestKeyRef, MAX_INGEST_KEYS } from "../security/ingest-keys";
 
 interface AgentRow {
@@ -33,6 +34,9 @@ function fromRow(row: AgentRow): Agent {
     name: row.name,
     templates: config.templates ?? {},
     voice_tools: { post_call_follow_up: PostCallFollowUp.parse(config.voice_tools?.post_call_follow_up ?? {}) },
+    ...(config.platform_ids ? { platform_ids: config.platform_ids } : {}),
+    ...(config.outcome_field ? { outcome_field: config.outcome_field } : {}),
+    ...(config.outcome_map ? { outcome_map: config.outcome_map } : {}),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -50,7 +54,8 @@ export function publicAgent(agent: StoredAgent): Agent {
 
 /** The stored config as a user wrote it: what a merge patch applies to. */
 export function toConfig(agent: Agent): AgentConfig {
-  return { name: agent.name, templates: agent.templates, voice_tools: agent.voice_tools };
+  const { id: _id, created_at: _created, updated_at: _updated, ...config } = agent;
+  return config;
 }
 
 export class AgentStore {
@@ -95,30 +100,66 @@ export class AgentStore {
     if (entry(now) !== entry(read)) await this.cache.put(cacheKey(id), entry(now), { expirationTtl: CACHE_TTL_SECONDS });
   }
 
-  /** Creates or replaces the agent; returns it and whether it was created. */
+  /**
+   * Creates or replaces the agent; returns it and whether it was created. Its platform ids
+   * are indexed in the same transaction; one already used by another agent is a 409.
+   */
   async put(id: string, config: AgentConfig, now: string): Promise<{ agent: Agent; created: boolean }> {
-    const name = config.name ?? id;
-    const stored = JSON.stringify({ templates: config.templates ?? {}, voice_tools: config.voice_tools ?? {} });
-    // One batch is one transaction, so "did it exist" and the write cannot be split by another writer.
-    const [existed, written] = await this.db.batch<{ n: number } | AgentRow>([
-      this.db.prepare("SELECT COUNT(*) AS n FROM agents WHERE id = ?").bind(id),
-      this.db
-        .prepare(
-          `INSERT INTO agents (id, name, config, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at
-           RETURNING *`,
-        )
-        .bind(id, name, stored, now),
-    ]);
+    const { name = id, ...rest } = config;
+    const stored = JSON.stringify({ ...rest, templates: config.templates ?? {}, voice_tools: config.voice_tools ?? {} });
+    const platformIds = Object.entries(config.platform_ids ?? {}).filter((e): e is [string, string] => typeof e[1] === "string");
+    let results: D1Result<{ n: number } | AgentRow>[];
+    try {
+      // One batch is one transaction, so "did it exist" and the write cannot be split by another writer.
+      results = await this.db.batch<{ n: number } | AgentRow>([
+        this.db.prepare("SELECT COUNT(*) AS n FROM agents WHERE id = ?").bind(id),
+        this.db
+          .prepare(
+            `INSERT INTO agents (id, name, config, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at
+             RETURNING *`,
+          )
+          .bind(id, name, stored, now),
+        this.db.prepare("DELETE FROM agent_platform_ids WHERE agent_id = ?").bind(id),
+        ...platformIds.map(([platform, platformId]) =>
+          this.db.prepare("INSERT INTO agent_platform_ids (platform, platform_agent_id, agent_id) VALUES (?, ?, ?)").bind(platform, platformId, id),
+        ),
+      ]);
+    } catch (err) {
+      if (!/UNIQUE constraint/i.test(String(err))) throw err;
+      throw await this.platformIdConflict(id, platformIds);
+    }
     await this.cache.delete(cacheKey(id));
-    const created = (existed!.results[0] as { n: number }).n === 0;
-    return { agent: fromRow(written!.results[0] as AgentRow), created };
+    const created = (results[0]!.results[0] as { n: number }).n === 0;
+    return { agent: fromRow(results[1]!.results[0] as AgentRow), created };
+  }
+
+  /** The agent a platform's own agent or assistant id belongs to, if any agent names it. */
+  async idForPlatform(platform: Platform, platformAgentId: string): Promise<string | null> {
+    const row = await this.db
+      .prepare("SELECT agent_id FROM agent_platform_ids WHERE platform = ? AND platform_agent_id = ?")
+      .bind(platform, platformAgentId)
+      .first<{ agent_id: string }>();
+    return row?.agent_id ?? null;
+  }
+
+  private async platformIdConflict(id: string, platformIds: [string, string][]): Promise<AppError> {
+    for (const [platform, platformId] of platformIds) {
+      const owner = await this.idForPlatform(platform as Platform, platformId);
+      if (owner && owner !== id) {
+        return new AppError("conflict", `platform_ids.${platform} "${platformId}" already belongs to agent "${owner}"`);
+      }
+    }
+    return new AppError("conflict", "a platform id of this agent belongs to another agent");
   }
 
   async delete(id: string): Promise<boolean> {
-    const result = await this.db.prepare("DELETE FROM agents WHERE id = ?").bind(id).run();
+    const [result] = await this.db.batch([
+      this.db.prepare("DELETE FROM agents WHERE id = ?").bind(id),
+      this.db.prepare("DELETE FROM agent_platform_ids WHERE agent_id = ?").bind(id),
+    ]);
     await this.cache.delete(cacheKey(id));
-    return result.meta.changes > 0;
+    return result!.meta.changes > 0;
   }
 
   /**
