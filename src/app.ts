@@ -41,8 +41,9 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const prefix = result.target === "json" ? [] : [result.target];
-        throw validationFailed(`invalid ${result.target === "json" ? "body" : result.target}`, zodProblems(result.error, prefix));
+        // A JSON or form body's fields are named from its root; query and path fields by their place.
+        const body = result.target === "json" || result.target === "form";
+        throw validationFailed(`invalid ${body ? "body" : result.target}`, zodProblems(result.error, body ? [] : [result.target]));
       }
     },
   });

@@ -53,6 +53,8 @@ const ConfigSchema = z.object({
   MAX_BODY_BYTES: PositiveInt(1_048_576),
   WATCHDOG_SECONDS: PositiveInt(60),
   RETENTION_DAYS: PositiveInt(30),
+  ALLOW_UNSIGNED_PLATFORM_WEBHOOKS: Flag,
+  RETELL_ANALYSIS_WAIT_SECONDS: PositiveInt(600),
 });
 
 export interface Config {
@@ -70,6 +72,10 @@ export interface Config {
   watchdogSeconds: number;
   /** How long a settled call's ledger, log rows and outbox rows are kept. */
   retentionDays: number;
+  /** Development only: accept platform webhooks of a platform that has no secret set. */
+  allowUnsignedPlatformWebhooks: boolean;
+  /** How long a Retell call waits for `call_analyzed` after `call_ended` before its actions run. */
+  retellAnalysisWaitSeconds: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -92,6 +98,8 @@ export function readConfig(env: object): Config {
     maxBodyBytes: v.MAX_BODY_BYTES,
     watchdogSeconds: v.WATCHDOG_SECONDS,
     retentionDays: v.RETENTION_DAYS,
+    allowUnsignedPlatformWebhooks: v.ALLOW_UNSIGNED_PLATFORM_WEBHOOKS,
+    retellAnalysisWaitSeconds: v.RETELL_ANALYSIS_WAIT_SECONDS,
   };
   cache.set(env, config);
   return config;

@@ -110,14 +110,14 @@ describe("POST /calls/ended", () => {
     ["missing call_id", () => postEvent({ ...callEvent(), call_id: undefined }), 422],
     ["missing agent_id", () => postEvent({ ...callEvent(), agent_id: undefined }), 422],
     ["numeric call_id", () => postEvent({ ...callEvent(), call_id: 42 }), 422],
-    ["duration as text", () => postEvent({ ...callEvent(), duration_seconds: "230" }), 422],
+    ["duration as words", () => postEvent({ ...callEvent(), duration_seconds: "four minutes" }), 422],
     ["negative duration", () => postEvent({ ...callEvent(), duration_seconds: -1 }), 422],
     ["metadata as a list", () => postEvent({ ...callEvent(), metadata: ["a"] }), 422],
     ["a bad recording URL", () => postEvent({ ...callEvent(), recording_url: "ftp://x" }), 422],
     ["a bad ended_at", () => postEvent({ ...callEvent(), ended_at: "yesterday" }), 422],
     ["a call_id with spaces", () => postEvent({ ...callEvent(), call_id: "call 1" }), 422],
     ["text/plain", () => request("POST", "/calls/ended", JSON.stringify(callEvent()), { ...INGEST, "content-type": "text/plain" }), 415],
-    ["form-encoded", () => request("POST", "/calls/ended", "call_id=1", { ...INGEST, "content-type": "application/x-www-form-urlencoded" }), 415],
+    ["a form without agent_id", () => request("POST", "/calls/ended", "call_id=1", { ...INGEST, "content-type": "application/x-www-form-urlencoded" }), 422],
     ["a body over 1 MiB", () => postEvent({ ...callEvent(), transcript: "x".repeat(1_048_577) }), 413],
   ];
   it.each(bad)("answers %s with a 4xx problem", async (_name, send, status) => {
@@ -140,3 +140,58 @@ describe("POST /calls/ended", () => {
     expect((await postEvent(event)).status).toBe(202);
   });
 });
+
+describe("POST /calls/ended from no-code tools", () => {
+  it("accepts a form with flat nested keys, numbers and times as text", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId);
+    const callId = uniqueId("call");
+    const form = new URLSearchParams({
+      call_id: callId,
+      agent_id: agentId,
+      duration_seconds: "230",
+      ended_at: "2026-03-10 15:04:05",
+      caller_number: "+14155551234",
+      metadata__caller_name: "John Smith",
+      "metadata[caller_email]": "john@example.com",
+      "details.delivery_date": "March 15",
+      summary: "",
+    });
+    const res = await SELF_FETCH("/calls/ended", form.toString(), "application/x-www-form-urlencoded");
+    expect(res.status).toBe(202);
+    const call = (await (await request("GET", `/calls/${callId}?agent_id=${agentId}`)).json()) as any;
+    expect(call.event).toMatchObject({
+      duration_seconds: 230,
+      ended_at: "2026-03-10T15:04:05.000Z",
+      metadata: { caller_name: "John Smith", caller_email: "john@example.com" },
+      details: { delivery_date: "March 15" },
+    });
+    expect(call.event).not.toHaveProperty("summary");
+  });
+
+  it("accepts numbers and epoch times as text in JSON too, and still names what stays wrong", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId);
+    const ok = await postEvent(callEvent({ agent_id: agentId, duration_seconds: "230", ended_at: 1773155045 }));
+    expect(ok.status).toBe(202);
+    const bad = await postEvent(callEvent({ agent_id: agentId, duration_seconds: "about four minutes", ended_at: "yesterday" }));
+    expect(bad.status).toBe(422);
+    const problem = (await bad.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(["$.duration_seconds", "$.ended_at"]);
+  });
+
+  it("names a form's offending fields from the body's root", async () => {
+    const res = await SELF_FETCH("/calls/ended", "call_id=c1&duration_seconds=soon", "application/x-www-form-urlencoded");
+    expect(res.status).toBe(422);
+    const problem = (await res.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(["$.agent_id", "$.duration_seconds"]);
+  });
+
+  it("refuses other content types with 415", async () => {
+    expect((await SELF_FETCH("/calls/ended", "call_id=x", "text/plain")).status).toBe(415);
+  });
+});
+
+function SELF_FETCH(path: string, body: string, type: string) {
+  return request("POST", path, body, { ...INGEST, "content-type": type });
+}

@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env";
 import { AppError } from "../errors";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 /** True when a request carries no content at all: no body, or one declared empty. */
 export function hasNoContent(request: Request): boolean {
@@ -13,17 +14,19 @@ export function hasNoContent(request: Request): boolean {
 /**
  * Refuses bodies that are not JSON (415) or are larger than MAX_BODY_BYTES (413) before
  * anything reads them, so an oversized body is never buffered whole. With `optional`, a
- * request with no content and no Content-Type passes (a route whose body may be omitted).
+ * request with no content and no Content-Type passes (a route whose body may be omitted);
+ * with `forms`, an HTML form body (`application/x-www-form-urlencoded`) is accepted too.
  *
  * @example
  * adminRoute({ ..., middleware: [jsonBody({ optional: true })] })
  */
-export function jsonBody(options: { optional?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function jsonBody(options: { optional?: boolean; forms?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  const accepted = options.forms ? "application/json or application/x-www-form-urlencoded" : "application/json";
   return async function jsonBody(c, next) {
     const type = c.req.header("content-type") ?? "";
     if (options.optional && !type && hasNoContent(c.req.raw)) return next();
-    if (!JSON_TYPE.test(type)) {
-      throw new AppError("unsupported_media_type", `send Content-Type: application/json (got ${type ? `"${type.slice(0, 100)}"` : "none"})`);
+    if (!JSON_TYPE.test(type) && !(options.forms && FORM_TYPE.test(type))) {
+      throw new AppError("unsupported_media_type", `send Content-Type: ${accepted} (got ${type ? `"${type.slice(0, 100)}"` : "none"})`);
     }
     const maxSize = c.var.config.maxBodyBytes;
     const limit = bodyLimit({

@@ -2,20 +2,20 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { AppError } from "../errors";
-import { authorizeAgentKey, ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
+import { acceptCall } from "../ingest/accept-call";
+import { CallEndedBody } from "../ingest/lenient-body";
+import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
 import { ledgerFor } from "../ledger/client";
-import { CallEndedEvent, Identifier } from "../schemas/call-event";
+import { Identifier } from "../schemas/call-event";
 import { CallLedgerView, IngestResult } from "../schemas/delivery";
 import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/problem";
-import { enforceIngestRateLimit, ingestRateLimiter } from "../security/rate-limit";
-import { AgentStore, publicAgent } from "../store/agents";
 import { DeliveryLog } from "../store/delivery-log";
 import { adminRoute } from "./admin-route";
 
 // Auth from headers first, then the body limit, then the signature over the limited body;
 // an agent's own ingest key is checked in the handler, once the event names its agent.
-const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody(), verifyIngestSignature()];
+const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody({ forms: true }), verifyIngestSignature()];
 
 // Typed apart: written inline, two alternatives here collapse the route's typed input to never.
 const ingestSecurity: { [scheme: string]: string[] }[] = [{ ingestKey: [] }, { ingestSignature: [] }];
@@ -35,7 +35,17 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       tags: ["calls"],
       security: ingestSecurity,
       middleware: ingestMiddleware,
-      request: { body: { required: true, content: { "application/json": { schema: CallEndedEvent } } } },
+      request: {
+        body: {
+          description:
+            "The canonical event as JSON, or as a form (application/x-www-form-urlencoded) the way Zapier, Make and n8n send it: " +
+            "nested keys as metadata__x, metadata[x] or metadata.x; numbers as text (\"230\"); ended_at as ISO 8601 with an offset, " +
+            "epoch seconds or milliseconds, or YYYY-MM-DD HH:MM:SS (read as UTC).",
+          content: { "application/json": { schema: CallEndedBody }, "application/x-www-form-urlencoded": { schema: CallEndedBody } },
+          // Not `required: true`: the framework would then validate a JSON body as a form too, and
+          // the reverse. An absent body is refused by jsonBody() before validation.
+        },
+      },
       responses: {
         202: json(IngestResult, "Accepted: stored, and one job per action queued"),
         200: json(IngestResult, "A call already accepted for this agent; nothing queued"),
@@ -49,13 +59,9 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       },
     }),
     async (c) => {
-      const event = c.req.valid("json");
-      const stored = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).getCached(event.agent_id);
-      authorizeAgentKey(c.var.agentKeyHash, stored, event.agent_id);
-      await enforceIngestRateLimit(ingestRateLimiter(c.env), event.agent_id);
-      const agent = stored && publicAgent(stored);
-      const ledger = ledgerFor(c.env, event.agent_id, event.call_id);
-      const result = await ledger.accept(event, agent, new Date().toISOString());
+      const form = /^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "");
+      const event = form ? c.req.valid("form") : c.req.valid("json");
+      const result = await acceptCall(c.env, event, { agentKeyHash: c.var.agentKeyHash });
       return c.json(result, result.status === "accepted" ? 202 : 200);
     },
   );
