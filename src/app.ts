@@ -9,6 +9,7 @@ import { registerCallRoutes } from "./routes/calls";
 import { registerDeliveryRoutes } from "./routes/deliveries";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerOutboxRoutes } from "./routes/outbox";
+import { registerPlatformCallRoutes } from "./routes/platform-calls";
 
 /** Headers of a framework error's own response worth keeping, e.g. a challenge or Allow. */
 const KEPT_HEADERS = ["www-authenticate", "retry-after", "allow"];
@@ -57,6 +58,7 @@ export function createApp() {
   registerAgentRoutes(app);
   registerAgentCredentialRoutes(app);
   registerCallRoutes(app);
+  registerPlatformCallRoutes(app);
   registerDeliveryRoutes(app);
   registerOutboxRoutes(app);
 

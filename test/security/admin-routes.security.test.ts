@@ -13,7 +13,10 @@ const PUBLIC = new Set([
   "GET /docs",
   // Ingest authenticates with the ingest key or a signature (test/ingest.test.ts).
   "POST /calls/ended",
-  "POST /calls/ended/{platform}",
+  "POST /calls/ended/vapi",
+  "POST /calls/ended/retell",
+  "POST /calls/ended/bland",
+  "POST /calls/ended/elevenlabs",
 ]);
 
 const METHODS = ["get", "put", "post", "delete", "patch"] as const;
