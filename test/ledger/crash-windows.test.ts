@@ -281,4 +281,18 @@ describe("at most once where the provider cannot deduplicate", () => {
     expect(seen[1]!.headers.get("idempotency-key")).toBe(seen[0]!.headers.get("idempotency-key"));
     expect(await delivery(agentId, callId)).toMatchObject({ status: "delivered" });
   });
+
+  it("a Resend email is not retried once its idempotency key would have expired", async () => {
+    const { agentId, callId, stub } = await acceptedCall([EMAIL]);
+    countFetches(() => Response.json({ name: "internal_server_error", message: "down" }, { status: 500 }));
+    await consume(await pendingJobs(agentId, callId), RESEND);
+    expect(await delivery(agentId, callId)).toMatchObject({ status: "retrying" });
+    // As if the first attempt had been 22 h 58 min ago: the next retry (about 5 min on) would land past 23 h.
+    await inLedger(stub, (_i, state) => void state.storage.sql.exec("UPDATE actions SET round_started_at = ?", Date.now() - 23 * 3_600_000 + 120_000));
+    await makeDue(agentId, callId);
+    await consume(await pendingJobs(agentId, callId), RESEND);
+    const d = await delivery(agentId, callId);
+    expect(d.status).toBe("failed");
+    expect(d.last_error).toMatch(/forgets its idempotency key/);
+  });
 });
