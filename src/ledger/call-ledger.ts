@@ -10,6 +10,7 @@ import {
   type ActionState,
   type Change,
   decideBeginSend,
+  decideBringForward,
   decideClaim,
   decideCrash,
   decideDeadLetter,
@@ -303,6 +304,17 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     await this.sendJobs([this.jobFor(next)]);
     await this.syncLog();
     return { ok: true };
+  }
+
+  /** Sends a retry that is waiting out its backoff now; false when it is not waiting. */
+  async bringForward(index: number): Promise<boolean> {
+    const row = this.storedAction(index);
+    const change = row && decideBringForward(row, Date.now());
+    if (!row || !change) return false;
+    const next = this.apply(row, change);
+    await this.sendJobs([this.jobFor(next)]);
+    this.ctx.waitUntil(this.syncLog());
+    return true;
   }
 
   async snapshot(): Promise<LedgerSnapshot | null> {

@@ -44,6 +44,10 @@ export class LedgerClient {
     return (await this.stub.replay(index)) as { ok: true } | { ok: false; reason: string };
   }
 
+  bringForward(index: number): Promise<boolean> {
+    return this.stub.bringForward(index);
+  }
+
   async snapshot(): Promise<LedgerSnapshot | null> {
     return (await this.stub.snapshot()) as LedgerSnapshot | null;
   }

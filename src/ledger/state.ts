@@ -190,6 +190,15 @@ export function decideRelease(row: ActionState, skip: string | undefined, now: n
   return touch(row, now, { state: "pending", last_error: null, generation: row.generation + 1, due_at: now, lease_token: row.lease_token + 1 });
 }
 
+/**
+ * Brings a retry waiting out its backoff forward to now (its target has recovered): a new job
+ * of the next generation, so the delayed one becomes stale. Null when it is not waiting.
+ */
+export function decideBringForward(row: ActionState, now: number): Change | null {
+  if (row.state !== "retrying" || row.leased_until > now || row.due_at <= now) return null;
+  return touch(row, now, { generation: row.generation + 1, due_at: now, lease_token: row.lease_token + 1 });
+}
+
 /** The watchdog's view: an active action nobody holds, overdue by more than the margin, gets a new job. */
 export function decideResend(row: ActionState, now: number, marginMs: number): Change | null {
   if (!isActive(row.state) || row.leased_until > now || row.due_at + marginMs > now) return null;

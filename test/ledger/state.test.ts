@@ -4,6 +4,7 @@ import {
   CRASH_BUDGET,
   LEASE_MS,
   decideBeginSend,
+  decideBringForward,
   decideClaim,
   decideDeadLetter,
   decideRecord,
@@ -132,6 +133,15 @@ describe("writes carry the claim's token", () => {
   it("every change bumps the version", () => {
     expect(decideRecord(held, 2, attempt("delivered"), NOW)!.version).toBe(held.version + 1);
     expect(decideResend(row({ due_at: NOW - 120_000 }), NOW, 60_000)!.version).toBe(2);
+  });
+});
+
+describe("bringing a retry forward", () => {
+  it("only a retry waiting out its backoff, unheld, gets a new job due now", () => {
+    expect(decideBringForward(row({ state: "retrying", due_at: NOW + 300_000 }), NOW)).toMatchObject({ generation: 2, due_at: NOW, lease_token: 1 });
+    expect(decideBringForward(row({ state: "retrying", due_at: NOW - 1 }), NOW)).toBeNull();
+    expect(decideBringForward(row({ state: "pending", due_at: NOW + 300_000 }), NOW)).toBeNull();
+    expect(decideBringForward(row({ state: "retrying", due_at: NOW + 300_000, leased_until: NOW + 1 }), NOW)).toBeNull();
   });
 });
 
