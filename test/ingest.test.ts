@@ -41,7 +41,7 @@ describe("POST /calls/ended", () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ status: "accepted", actions: [], reason: "unknown agent" });
     const ledger = (await (await request("GET", `/calls/${event.call_id}?agent_id=${event.agent_id}`)).json()) as any;
-    expect(ledger).toMatchObject({ status: "no_actions", reason: "unknown agent", action_count: 0 });
+    expect(ledger).toMatchObject({ status: "unrouted", reason: "unknown agent", action_count: 0 });
     expect(Object.keys(ledger).sort()).toEqual(
       ["action_count", "actions", "agent_id", "agent_name", "call_id", "ended_at", "event", "raw", "reason", "received_at", "status"],
     );

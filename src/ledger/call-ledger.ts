@@ -5,7 +5,7 @@ import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
 import { splitText } from "./chunks";
-import { type Job, deliveryId, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
+import { type FollowUpPlan, type Job, deliveryId, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import {
   type ActionState,
   type Change,
@@ -78,7 +78,7 @@ export interface AcceptOptions {
   onDuplicate?: "ignore" | "amend" | "release";
 }
 
-type StoredAction = ActionState & { logged_version: number };
+type StoredAction = ActionState & { logged_version: number; run: number };
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS call (
@@ -93,7 +93,8 @@ const SCHEMA = `
     generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, claims INTEGER NOT NULL DEFAULT 0,
     lease_token INTEGER NOT NULL DEFAULT 0, leased_until INTEGER NOT NULL DEFAULT 0, in_flight INTEGER NOT NULL DEFAULT 0,
     last_status INTEGER, last_error TEXT, provider TEXT, due_at INTEGER NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1, logged_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+    version INTEGER NOT NULL DEFAULT 1, logged_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+    run INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS attempts (
     idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (idx, number));
@@ -108,6 +109,7 @@ const ADDED_COLUMNS = [
   "ALTER TABLE actions ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0",
   "ALTER TABLE actions ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
   "ALTER TABLE actions ADD COLUMN logged_version INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE actions ADD COLUMN run INTEGER NOT NULL DEFAULT 0",
 ];
 
 /**
@@ -136,6 +138,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     // From here to the alarm nothing awaits, so the dedupe check, the writes and the alarm
     // are one step: a concurrent identical post sees either nothing or everything.
     const existing = this.callRow();
+    if (existing?.status !== "accepted" && existing && plan.status === "accepted") {
+      // Not consumed: its agent was unknown or off when it came, and is fixed now. Runs once.
+      return this.run(plan, agent, { reason: "re-post after the agent was fixed" });
+    }
     if (existing) return this.repeat(event, existing.reason, options);
     const now = Date.now();
     const dueAt = Math.max(now, options.holdUntil ?? now);
@@ -146,26 +152,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         event.call_id,
         agent?.name ?? event.agent_id,
         JSON.stringify(agent?.templates ?? {}),
-        plan.actions.length > 0 ? "accepted" : "no_actions",
+        plan.status,
         plan.reason,
         event.ended_at ?? null,
         receivedAt,
       );
       this.writeChunks("event_chunks", JSON.stringify(event));
       if (options.raw !== undefined) this.writeChunks("raw_chunks", options.raw);
-      plan.actions.forEach(({ action, skip }, idx) => {
-        this.sql.exec(
-          "INSERT INTO actions (idx, delivery_id, action, state, last_error, generation, due_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          idx,
-          ids[idx]!,
-          JSON.stringify(action),
-          skip ? "skipped" : "pending",
-          skip ?? null,
-          FIRST_GENERATION,
-          dueAt,
-          receivedAt,
-        );
-      });
+      this.insertActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt });
     });
     this.arm();
 
@@ -207,6 +201,60 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     await this.sendJobs(released.map((row) => this.jobFor(row)));
     this.ctx.waitUntil(this.syncLog());
     return duplicate();
+  }
+
+  /**
+   * Runs the agent's current actions for this stored call again, as new deliveries of the next
+   * run (their idempotency keys are new, so providers send again). The call must exist.
+   */
+  async rerun(agent: Agent | null): Promise<{ ok: true; result: IngestResult } | { ok: false; reason: string }> {
+    const call = this.callRow();
+    if (!call) return { ok: false, reason: "no such call" };
+    const plan = planFollowUp(agent, this.event().outcome);
+    if (plan.status !== "accepted") return { ok: false, reason: plan.reason ?? "nothing to run" };
+    return { ok: true, result: await this.run(plan, agent, { reason: "re-run" }) };
+  }
+
+  /** Adds a plan's actions to a stored call as its next run, and sends their jobs. */
+  private async run(plan: FollowUpPlan, agent: Agent | null, why: { reason: string }): Promise<IngestResult> {
+    const call = this.callRow()!;
+    const existing = this.storedActions();
+    const first = existing.length;
+    const run = existing.reduce((max, a) => Math.max(max, a.run + 1), existing.length > 0 ? 1 : 0);
+    const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(call.agent_id, call.call_id, first + i)));
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, logged = 0",
+        agent?.name ?? call.agent_name,
+        JSON.stringify(agent?.templates ?? {}),
+      );
+      this.insertActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() });
+    });
+    this.arm();
+    const added = this.storedActions().filter((a) => a.idx >= first);
+    console.log("ledger: actions run again", { call_id: call.call_id, run, actions: added.length, why: why.reason });
+    await this.sendJobs(added.filter((row) => isActive(row.state)).map((row) => this.jobFor(row)));
+    this.ctx.waitUntil(this.syncLog());
+    const actions = added.map((a) => ({ id: a.delivery_id, index: a.idx, type: (JSON.parse(a.action) as Action).type }));
+    return { status: "accepted", call_id: call.call_id, actions, reason: null };
+  }
+
+  private insertActions(plan: FollowUpPlan, ids: string[], at: { first: number; run: number; dueAt: number; at: string }): void {
+    plan.actions.forEach(({ action, skip }, i) => {
+      this.sql.exec(
+        "INSERT INTO actions (idx, delivery_id, action, state, last_error, generation, due_at, updated_at, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        at.first + i,
+        ids[i]!,
+        JSON.stringify(action),
+        skip ? "skipped" : "pending",
+        skip ?? null,
+        FIRST_GENERATION,
+        at.dueAt,
+        at.at,
+        at.run,
+      );
+    });
   }
 
   /** Hands one action to a consumer, unless it is done, taken, not due, or the job is a stale copy. */
@@ -480,7 +528,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.sql.exec(SCHEMA);
     // A ledger written by the first release lacks the newer columns; a new one has them all.
     const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('actions')").toArray().map((c) => c.name));
-    if (!columns.has("lease_token")) {
+    if (!columns.has("run")) {
       for (const statement of ADDED_COLUMNS) {
         try {
           this.sql.exec(statement);
@@ -520,6 +568,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       created_at: call.received_at,
       updated_at: a.updated_at,
       version: a.version,
+      run: a.run,
     };
   }
 

@@ -44,6 +44,10 @@ export class LedgerClient {
     return (await this.stub.replay(index)) as { ok: true } | { ok: false; reason: string };
   }
 
+  async rerun(agent: Agent | null): Promise<{ ok: true; result: IngestResult } | { ok: false; reason: string }> {
+    return (await this.stub.rerun(agent)) as { ok: true; result: IngestResult } | { ok: false; reason: string };
+  }
+
   bringForward(index: number): Promise<boolean> {
     return this.stub.bringForward(index);
   }

@@ -10,7 +10,11 @@ export interface Job {
   generation: number;
 }
 
+/** accepted: actions planned; unrouted: no such agent; disabled: its follow-up is off; no_actions: it has none. */
+export type CallStatus = "accepted" | "unrouted" | "disabled" | "no_actions";
+
 export interface FollowUpPlan {
+  status: CallStatus;
   /** Every configured action; those with `skip` are recorded as skipped and never sent. */
   actions: { action: Action; skip?: string }[];
   /** Why nothing will run, when nothing will. */
@@ -34,11 +38,12 @@ export function skipReason(action: Action, outcome: string | null | undefined): 
 
 /** Decides which actions a call-ended event runs, from the agent's config at acceptance. */
 export function planFollowUp(agent: Agent | null, outcome?: string | null): FollowUpPlan {
-  if (!agent) return { actions: [], reason: "unknown agent" };
+  if (!agent) return { status: "unrouted", actions: [], reason: "unknown agent" };
   const followUp = agent.voice_tools.post_call_follow_up;
-  if (!followUp.enabled) return { actions: [], reason: "post-call follow-up is disabled" };
-  if (followUp.actions.length === 0) return { actions: [], reason: "no actions configured" };
+  if (!followUp.enabled) return { status: "disabled", actions: [], reason: "post-call follow-up is disabled" };
+  if (followUp.actions.length === 0) return { status: "no_actions", actions: [], reason: "no actions configured" };
   return {
+    status: "accepted",
     actions: followUp.actions.map((action) => {
       const skip = skipReason(action, outcome);
       return skip ? { action, skip } : { action };

@@ -1,21 +1,51 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { AppError } from "../errors";
+import { AppError, fieldProblem, validationFailed } from "../errors";
 import { acceptCall } from "../ingest/accept-call";
 import { CallEndedBody } from "../ingest/lenient-body";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
 import { ledgerFor } from "../ledger/client";
 import { Identifier } from "../schemas/call-event";
-import { CallLedgerView, IngestResult } from "../schemas/delivery";
+import { Call, CallLedgerView, IngestResult } from "../schemas/delivery";
 import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/problem";
+import { AgentStore } from "../store/agents";
+import { CallLog } from "../store/calls";
 import { DeliveryLog } from "../store/delivery-log";
 import { adminRoute } from "./admin-route";
 
 // Auth from headers first, then the body limit, then the signature over the limited body;
 // an agent's own ingest key is checked in the handler, once the event names its agent.
 const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody({ forms: true }), verifyIngestSignature()];
+
+/** A call-ended event as JSON, for the OpenAPI document. */
+const CALL_ENDED_EXAMPLE = {
+  call_id: "call_xyz789",
+  agent_id: "agent_abc123",
+  caller_number: "+14155551234",
+  duration_seconds: 230,
+  summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
+  transcript: "Agent: Hello! Caller: Hi, about my order...",
+  recording_url: "https://recordings.example.com/call_xyz789",
+  ended_at: "2026-03-10T15:04:05Z",
+  outcome: "confirmed",
+  details: { delivery_date: "March 15" },
+  metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
+};
+
+/** The same event the way a no-code tool posts it as a form: every value text, nested keys flattened. */
+const CALL_ENDED_FORM_EXAMPLE = {
+  call_id: "call_xyz789",
+  agent_id: "agent_abc123",
+  caller_number: "+14155551234",
+  duration_seconds: "230",
+  summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
+  ended_at: "2026-03-10 15:04:05",
+  outcome: "confirmed",
+  metadata__order_id: "12345",
+  metadata__caller_email: "john@example.com",
+};
 
 // Typed apart: written inline, two alternatives here collapse the route's typed input to never.
 const ingestSecurity: { [scheme: string]: string[] }[] = [{ ingestKey: [] }, { ingestSignature: [] }];
@@ -41,7 +71,10 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
             "The canonical event as JSON, or as a form (application/x-www-form-urlencoded) the way Zapier, Make and n8n send it: " +
             "nested keys as metadata__x, metadata[x] or metadata.x; numbers as text (\"230\"); ended_at as ISO 8601 with an offset, " +
             "epoch seconds or milliseconds, or YYYY-MM-DD HH:MM:SS (read as UTC).",
-          content: { "application/json": { schema: CallEndedBody }, "application/x-www-form-urlencoded": { schema: CallEndedBody } },
+          content: {
+            "application/json": { schema: CallEndedBody, example: CALL_ENDED_EXAMPLE },
+            "application/x-www-form-urlencoded": { schema: CallEndedBody, example: CALL_ENDED_FORM_EXAMPLE },
+          },
           // Not `required: true`: the framework would then validate a JSON body as a form too, and
           // the reverse. An absent body is refused by jsonBody() before validation.
         },
@@ -71,6 +104,9 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       method: "get",
       path: "/calls/{call_id}",
       summary: "A call's ledger: the event, each action with its state and every attempt",
+      description:
+        "Everything the relay knows of one call: the event as accepted (and the voice platform's raw payload for platform " +
+        "routes), the agent's name at acceptance, and for each action its configuration, delivery state and attempt log.",
       tags: ["calls"],
       request: {
         params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
@@ -89,6 +125,69 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       );
       const { agent_templates: _templates, ...call } = snapshot.call;
       return c.json({ ...call, event: snapshot.event, raw: snapshot.raw, actions }, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "get",
+      path: "/calls",
+      summary: "List calls, newest first, with what became of each",
+      description:
+        "Every call-ended event the relay accepted, including those that ran nothing: `status=unrouted` (no agent had its id) " +
+        "and `status=disabled` (the agent's follow-up was off). Such a call runs once its agent is fixed and it is posted " +
+        "again, or on POST /calls/{call_id}/rerun.",
+      tags: ["calls"],
+      request: {
+        query: z.object({
+          agent_id: Identifier.optional(),
+          status: Call.shape.status.optional(),
+          since: z.iso.datetime({ offset: true }).optional().openapi({ description: "received at or after (ISO 8601)" }),
+          until: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before (ISO 8601)" }),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(512).optional().openapi({ description: "next_cursor of the previous page" }),
+        }),
+      },
+      responses: { 200: json(z.object({ calls: z.array(Call), next_cursor: z.string().nullable() }), "A page of calls"), ...authErrors },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
+      const page = await new CallLog(c.env.DB).list({ ...q, since: iso(q.since), until: iso(q.until) });
+      if (!page) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous page")]);
+      return c.json(page, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "post",
+      path: "/calls/{call_id}/rerun",
+      summary: "Run the agent's current actions for a stored call again",
+      description:
+        "Plans the agent's follow-up as it is configured now against the stored event and sends it as new deliveries " +
+        "(a new run: new delivery ids and idempotency keys, so providers send again). 409 when the agent is unknown, " +
+        "disabled or has no actions.",
+      tags: ["calls"],
+      request: {
+        params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
+        query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
+      },
+      responses: {
+        202: json(IngestResult, "The new deliveries, queued"),
+        409: { description: "Nothing to run", content: { "application/problem+json": { schema: Problem } } },
+        ...authErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { call_id } = c.req.valid("param");
+      const agentId = c.req.valid("query").agent_id ?? (await new DeliveryLog(c.env.DB).callsById(call_id))[0]?.agent_id;
+      if (!agentId) throw new AppError("not_found", `no call "${call_id}"`);
+      const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).get(agentId);
+      const rerun = await ledgerFor(c.env, agentId, call_id).rerun(agent);
+      if (!rerun.ok) throw new AppError(rerun.reason === "no such call" ? "not_found" : "conflict", rerun.reason === "no such call" ? `no call "${call_id}"` : rerun.reason);
+      return c.json(rerun.result, 202);
     },
   );
 }

@@ -70,8 +70,8 @@ export class DeliveryLog {
     return this.db
       .prepare(
         `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
-           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version, run)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, provider = excluded.provider,
            last_status = excluded.last_status, last_error = excluded.last_error,
            next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, version = excluded.version
@@ -93,6 +93,7 @@ export class DeliveryLog {
         a.created_at,
         a.updated_at,
         a.version,
+        a.run,
       );
   }
 
