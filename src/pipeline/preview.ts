@@ -1,5 +1,5 @@
 import { readConfig } from "../config";
-import { deliveryId } from "../ledger/plan";
+import { deliveryId, skipReason } from "../ledger/plan";
 import { describeSegments } from "../providers/sms/segments";
 import { redact } from "../providers/redact";
 import { settingsOf } from "../providers/settings";
@@ -13,8 +13,11 @@ import { prepareMessage } from "./execute";
 export interface ActionPreview {
   index: number;
   type: Action["type"];
-  /** ready: this is what would be sent; skipped/error: why nothing would be. */
-  status: "ready" | "skipped" | "error";
+  /**
+   * ready: this is what would be sent; skipped/error: why nothing would be; disabled: what
+   * would be sent, but the agent's follow-up is off so nothing will run.
+   */
+  status: "ready" | "skipped" | "error" | "disabled";
   reason?: string;
   provider?: string;
   provider_choice?: string;
@@ -31,8 +34,8 @@ export async function previewAgent(agent: Agent, event: CallEndedEvent, env: Clo
   const settings = settingsOf(env);
   const config = readConfig(env);
   const context = buildTemplateContext(event, agent, new Date().toISOString());
-  const actions = agent.voice_tools.post_call_follow_up.actions;
-  return Promise.all(
+  const { actions, enabled } = agent.voice_tools.post_call_follow_up;
+  const previews = await Promise.all(
     actions.map(async (action, index): Promise<ActionPreview> => {
       const base = { index, type: action.type };
       const id = await deliveryId(agent.id, event.call_id, index);
@@ -60,4 +63,21 @@ export async function previewAgent(agent: Agent, event: CallEndedEvent, env: Clo
       return { ...base, status: "ready", provider: provider.name, provider_choice: prepared.why, message, request, ...sms };
     }),
   );
+  return previews.map((preview, index) => whetherItRuns(preview, actions[index]!, enabled, event.outcome));
+}
+
+/** A preview marked for what the call would really run: nothing while disabled, nothing `when` excludes. */
+function whetherItRuns(preview: ActionPreview, action: Action, enabled: boolean, outcome: string | null | undefined): ActionPreview {
+  if (!enabled) return { ...preview, status: "disabled", reason: DISABLED_WARNING };
+  const skip = skipReason(action, outcome);
+  return skip && preview.status === "ready" ? { ...preview, status: "skipped", reason: skip } : preview;
+}
+
+/** Said when an agent with actions is saved disabled, and on each action of its preview. */
+export const DISABLED_WARNING = "follow-up is disabled: no action will run";
+
+/** What is worth telling whoever saves this agent, though the config is valid. */
+export function agentWarnings(agent: Agent): string[] {
+  const { enabled, actions } = agent.voice_tools.post_call_follow_up;
+  return !enabled && actions.length > 0 ? [`${DISABLED_WARNING} (set voice_tools.post_call_follow_up.enabled to true)`] : [];
 }
