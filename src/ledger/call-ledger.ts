@@ -14,6 +14,7 @@ import {
   decideClaim,
   decideCrash,
   decideDeadLetter,
+  decideErase,
   decideRelease,
   decideRecord,
   decideReplay,
@@ -363,6 +364,32 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     await this.sendJobs([this.jobFor(next)]);
     this.ctx.waitUntil(this.syncLog());
     return true;
+  }
+
+  /**
+   * Erases the caller's data: the event and the platform's payload become a tombstone naming
+   * only the call, undelivered actions are failed, and attempts keep only their outcome,
+   * status and timing. The delivery log is rewritten from here.
+   */
+  async erase(): Promise<{ actions: number; attempts: number } | null> {
+    const call = this.callRow();
+    if (!call) return null;
+    const now = Date.now();
+    const attempts = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM event_chunks");
+      this.sql.exec("DELETE FROM raw_chunks");
+      this.writeChunks("event_chunks", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
+      for (const row of this.storedActions()) this.write(row, decideErase(row, now));
+      this.sql.exec(
+        `UPDATE attempts SET logged = 0, record = json_object('outcome', json_extract(record, '$.outcome'),
+           'started_at', json_extract(record, '$.started_at'), 'duration_ms', json_extract(record, '$.duration_ms'),
+           'status_code', json_extract(record, '$.status_code'), 'provider', json_extract(record, '$.provider'))`,
+      );
+    });
+    this.arm();
+    await this.syncLog();
+    return { actions: this.storedActions().length, attempts };
   }
 
   async snapshot(): Promise<LedgerSnapshot | null> {

@@ -48,6 +48,10 @@ export class LedgerClient {
     return (await this.stub.rerun(agent)) as { ok: true; result: IngestResult } | { ok: false; reason: string };
   }
 
+  async erase(): Promise<{ actions: number; attempts: number } | null> {
+    return (await this.stub.erase()) as { actions: number; attempts: number } | null;
+  }
+
   bringForward(index: number): Promise<boolean> {
     return this.stub.bringForward(index);
   }

@@ -158,6 +158,24 @@ export function decideDeadLetter(row: ActionState, generation: number, reason: s
   return touch(row, now, { state: "failed", last_error: reason, leased_until: 0, in_flight: 0 });
 }
 
+/**
+ * The call's data is being erased: an action not yet delivered is failed (there is nothing
+ * left to send), and any error text, which may quote the caller's data, is cleared.
+ */
+export function decideErase(row: ActionState, now: number): Change {
+  if (isActive(row.state)) {
+    return touch(row, now, {
+      state: "failed",
+      last_error: "erased before it was delivered",
+      leased_until: 0,
+      in_flight: 0,
+      generation: row.generation + 1,
+      lease_token: row.lease_token + 1,
+    });
+  }
+  return touch(row, now, { last_error: null });
+}
+
 /** Starts the action over with a fresh budget and a new idempotency key, whatever state it ended in. */
 export function decideReplay(row: ActionState, now: number): { ok: true; change: Change } | { ok: false; reason: string } {
   if (row.leased_until > now) return { ok: false, reason: "an attempt is in flight" };

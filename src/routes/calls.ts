@@ -13,6 +13,7 @@ import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/prob
 import { AgentStore } from "../store/agents";
 import { CallLog } from "../store/calls";
 import { DeliveryLog } from "../store/delivery-log";
+import { Outbox } from "../store/outbox";
 import { adminRoute } from "./admin-route";
 
 // Auth from headers first, then the body limit, then the signature over the limited body;
@@ -148,7 +149,37 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
           cursor: z.string().max(512).optional().openapi({ description: "next_cursor of the previous page" }),
         }),
       },
-      responses: { 200: json(z.object({ calls: z.array(Call), next_cursor: z.string().nullable() }), "A page of calls"), ...authErrors },
+      responses: {
+        200: json(
+          z.object({ calls: z.array(Call), next_cursor: z.string().nullable() }).openapi({
+            example: {
+              calls: [
+                {
+                  call_id: "call_xyz789",
+                  agent_id: "agent_abc123",
+                  status: "accepted",
+                  reason: null,
+                  action_count: 3,
+                  ended_at: "2026-03-10T15:04:05Z",
+                  received_at: "2026-03-10T15:04:06.080Z",
+                },
+                {
+                  call_id: "call_abc456",
+                  agent_id: "agent_typo",
+                  status: "unrouted",
+                  reason: "unknown agent",
+                  action_count: 0,
+                  ended_at: "2026-03-10T14:58:00Z",
+                  received_at: "2026-03-10T14:58:01.500Z",
+                },
+              ],
+              next_cursor: null,
+            },
+          }),
+          "A page of calls",
+        ),
+        ...authErrors,
+      },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -188,6 +219,42 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const rerun = await ledgerFor(c.env, agentId, call_id).rerun(agent);
       if (!rerun.ok) throw new AppError(rerun.reason === "no such call" ? "not_found" : "conflict", rerun.reason === "no such call" ? `no call "${call_id}"` : rerun.reason);
       return c.json(rerun.result, 202);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "delete",
+      path: "/calls/{call_id}",
+      summary: "Erase a call's personal data (data-protection requests)",
+      description:
+        "Erases the stored event (transcript, numbers, metadata, summary) and the platform's payload from the call's ledger, " +
+        "fails any action not yet delivered, strips attempts down to outcome, status and timing (in the ledger and the delivery " +
+        "log), and deletes the call's outbox messages. What is left is a tombstone: the call and agent ids, each delivery's " +
+        "state, and the counts this answers.",
+      tags: ["calls"],
+      request: {
+        params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
+        query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
+      },
+      responses: {
+        200: json(
+          z
+            .object({ call_id: z.string(), agent_id: z.string(), erased: z.object({ actions: z.number().int(), attempts: z.number().int(), outbox_messages: z.number().int() }) })
+            .openapi({ example: { call_id: "call_xyz789", agent_id: "agent_abc123", erased: { actions: 3, attempts: 4, outbox_messages: 2 } } }),
+          "Erased; the tombstone's counts",
+        ),
+        ...authErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { call_id } = c.req.valid("param");
+      const agentId = c.req.valid("query").agent_id ?? (await new DeliveryLog(c.env.DB).callsById(call_id))[0]?.agent_id;
+      const erased = agentId ? await ledgerFor(c.env, agentId, call_id).erase() : null;
+      if (!agentId || !erased) throw new AppError("not_found", `no call "${call_id}"`);
+      const outbox_messages = await new Outbox(c.env.DB).deleteForCall(agentId, call_id);
+      return c.json({ call_id, agent_id: agentId, erased: { ...erased, outbox_messages } }, 200);
     },
   );
 }

@@ -63,6 +63,12 @@ export class Outbox {
   }
 
   /** Newest first. */
+  /** Deletes everything recorded for one call; returns how many messages there were. */
+  async deleteForCall(agentId: string, callId: string): Promise<number> {
+    const result = await this.db.prepare("DELETE FROM outbox WHERE agent_id = ? AND call_id = ?").bind(agentId, callId).run();
+    return result.meta.changes;
+  }
+
   /** Deletes what was recorded before `cutoff` (ISO 8601). */
   async deleteOlderThan(cutoff: string): Promise<void> {
     await this.db.prepare("DELETE FROM outbox WHERE created_at < ?").bind(cutoff).run();

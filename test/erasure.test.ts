@@ -1,0 +1,75 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index";
+import { ledgerStub } from "../src/ledger/client";
+import type { Job } from "../src/ledger/plan";
+import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
+
+const NUMBER = "+14155559876";
+const EMAIL = "erase.me@example.com";
+const SECRET_WORDS = "my account number is 12345678";
+
+async function consume(jobs: Job[], answer: () => Response) {
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => answer());
+  const batch = createMessageBatch<Job>("actions", jobs.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const ctx = createExecutionContext();
+  await worker.queue!(batch as MessageBatch, env, ctx);
+  await getQueueResult(batch, ctx);
+  spy.mockRestore();
+}
+
+describe("DELETE /calls/{call_id}", () => {
+  it("leaves nothing of the caller in the ledger, the log or the outbox", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, {
+      voice_tools: {
+        post_call_follow_up: {
+          enabled: true,
+          actions: [
+            { type: "sms", template: "Hi {{caller_name}}, about {{summary}}" },
+            { type: "webhook", url: "https://crm.example.com/hook", include_transcript: true },
+            { type: "email", to: "{{caller_email}}", subject: "Summary", body: "{{transcript}}" },
+          ],
+        },
+      },
+    });
+    const event = callEvent({
+      agent_id: agentId,
+      caller_number: NUMBER,
+      summary: SECRET_WORDS,
+      transcript: `Caller: ${SECRET_WORDS}`,
+      metadata: { caller_name: "Erin Erase", caller_email: EMAIL },
+    });
+    await postEvent(event);
+    const jobs = await pendingJobs(agentId, event.call_id);
+    // The SMS and email reach the outbox; the webhook fails with an answer that quotes the caller.
+    await consume(jobs, () => new Response(`rejected ${NUMBER}: ${SECRET_WORDS}`, { status: 503 }));
+
+    const res = await request("DELETE", `/calls/${event.call_id}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ call_id: event.call_id, agent_id: agentId, erased: { actions: 3, attempts: 3, outbox_messages: 2 } });
+
+    const ledger = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(ledger.event).toEqual({ call_id: event.call_id, agent_id: agentId });
+    expect(ledger.actions.map((a: any) => a.status)).toEqual(["delivered", "failed", "delivered"]);
+    const inLedger = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
+      JSON.stringify([
+        state.storage.sql.exec("SELECT * FROM event_chunks").toArray(),
+        state.storage.sql.exec("SELECT * FROM raw_chunks").toArray(),
+        state.storage.sql.exec("SELECT * FROM attempts").toArray(),
+        state.storage.sql.exec("SELECT * FROM actions").toArray(),
+      ]),
+    );
+    const inD1 = JSON.stringify([
+      (await env.DB.prepare("SELECT * FROM deliveries WHERE call_id = ?").bind(event.call_id).all()).results,
+      (await env.DB.prepare("SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.call_id = ?").bind(event.call_id).all()).results,
+      (await env.DB.prepare("SELECT * FROM calls WHERE call_id = ?").bind(event.call_id).all()).results,
+      (await env.DB.prepare("SELECT * FROM outbox WHERE call_id = ?").bind(event.call_id).all()).results,
+    ]);
+    for (const trace of [NUMBER, "4155559876", EMAIL, "Erin", SECRET_WORDS, "12345678"]) {
+      expect(inLedger).not.toContain(trace);
+      expect(inD1).not.toContain(trace);
+    }
+    expect((await request("DELETE", `/calls/${uniqueId("nope")}`)).status).toBe(404);
+  });
+});
