@@ -179,7 +179,7 @@ describe("queue consumer", () => {
     await consume(jobs);
     const waiting = await delivery(event.call_id);
     expect(waiting.status).toBe("retrying");
-    expect(waiting.last_error).toMatch(/network error: connection refused/);
+    expect(waiting.last_error).toMatch(/^network error \(connection refused: [^)]*\): connection refused$/);
   });
 
   it("fails a 400 at once, without retry, and marks a 410 gone", async () => {

@@ -97,10 +97,73 @@ export function jsonOf(body: string): any {
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+export type NetworkErrorKind = "dns" | "refused" | "tls" | "timeout" | "reset" | "other";
+
+/** Each kind of network failure in plain words, as the attempt log shows it. */
+export const NETWORK_ERROR_CAUSES: Record<NetworkErrorKind, string> = {
+  dns: "DNS: the host did not resolve",
+  refused: "connection refused: nothing accepts connections at that address and port",
+  tls: "TLS: the secure connection failed (certificate or handshake)",
+  timeout: `timeout: no answer within ${PROVIDER_TIMEOUT_MS / 1000} s`,
+  reset: "connection lost: refused, reset or closed before an answer",
+  other: "cause not given",
+};
+
+// Matched against the error's name, code and message and those of its causes, in this order.
+const NETWORK_ERROR_PATTERNS: [Exclude<NetworkErrorKind, "timeout" | "other">, RegExp][] = [
+  ["dns", /\b(ENOTFOUND|EAI_AGAIN|EAI_NONAME|NXDOMAIN)\b|DNS|getaddrinfo|name or service not known|could not resolve|not resolve/i],
+  ["tls", /\b(CERT_\w+|ERR_TLS_\w+|ERR_SSL_\w+|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\b|\b(TLS|SSL)\b|certificate|handshake/i],
+  ["refused", /\bECONNREFUSED\b|connection refused|cannot connect to the specified address/i],
+  ["reset", /\b(ECONNRESET|EPIPE|ECONNABORTED|UND_ERR_SOCKET|UND_ERR_CLOSED)\b|network connection lost|connection (was )?(reset|closed|lost)|socket hang up|other side closed|disconnected/i],
+];
+
+/** The error and its causes (`cause`, nested), at most a few levels deep. */
+function errorChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && chain.length < 5 && !chain.includes(e); e = (e as { cause?: unknown }).cause) {
+    chain.push(e);
+    if (typeof e !== "object") break;
+  }
+  return chain;
+}
+
+const describeError = (e: unknown): string => {
+  if (e === null || typeof e !== "object") return String(e);
+  const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
+  return [name, code, message].filter((part) => typeof part === "string" && part).join(" ");
+};
+
+/**
+ * What kind of network failure a rejected fetch was, from the error alone: the name, code and
+ * message of the error and its causes (Node/undici put `ECONNREFUSED`, `ENOTFOUND`, `CERT_…`
+ * on `cause`). `message` is the error's own text, causes appended, for the log.
+ *
+ * workerd gives little to go on: a refused, reset or closed connection all reject with
+ * `Error: Network connection lost.` (so `reset`), and a host that does not resolve or a failed
+ * TLS handshake both reject with an opaque `Error: internal error; reference = …` (so `other`,
+ * said to be one of those two); the real cause is only in workerd's own log.
+ */
+export function classifyNetworkError(err: unknown): { kind: NetworkErrorKind; message: string } {
+  const chain = errorChain(err);
+  const messages = chain.map((e) => (e instanceof Error ? e.message : typeof e === "object" && e !== null ? describeError(e) : String(e)));
+  const message = messages.filter((m, i) => m && messages.indexOf(m) === i).join(": ") || "unknown error";
+  const name = err instanceof Error ? err.name : undefined;
+  if (name === "TimeoutError" || name === "AbortError" || chain.some((e) => (e as { code?: unknown })?.code === "UND_ERR_CONNECT_TIMEOUT")) {
+    return { kind: "timeout", message };
+  }
+  const text = chain.map(describeError).join("\n");
+  for (const [kind, pattern] of NETWORK_ERROR_PATTERNS) if (pattern.test(text)) return { kind, message };
+  if (/internal error; reference = /.test(text)) {
+    return { kind: "other", message: `${message} (workerd hides the cause: usually the host did not resolve, or TLS failed)` };
+  }
+  return { kind: "other", message };
+}
+
 /**
  * Makes one outbound call, for providers and webhooks alike: a 10 s timeout, no redirects
  * (they would carry credentials or a signed body somewhere never checked), and at most
- * `maxBodyBytes` of the answer read. A network error or timeout comes back as a retry.
+ * `maxBodyBytes` of the answer read. A network error or timeout comes back as a retry, its
+ * error starting with the cause in plain words (see {@link classifyNetworkError}).
  */
 export async function exchange(
   call: HttpCall,
@@ -117,8 +180,10 @@ export async function exchange(
       signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
     });
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    const error = timedOut ? `no answer within ${PROVIDER_TIMEOUT_MS / 1000} s` : `network error: ${errorText(err)}`;
+    // Every network failure is retried: DNS, refusals and TLS are often passing (a deploy, a
+    // renewal), and a lasting one still ends failed after the last scheduled attempt.
+    const { kind, message } = classifyNetworkError(err);
+    const error = kind === "timeout" ? `network error (${NETWORK_ERROR_CAUSES.timeout})` : `network error (${NETWORK_ERROR_CAUSES[kind]}): ${message}`;
     return { ok: false, result: { outcome: "retry", error } };
   }
   const body = await readBody(response, maxBodyBytes);
