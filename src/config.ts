@@ -55,6 +55,11 @@ const ConfigSchema = z.object({
   RETENTION_DAYS: PositiveInt(30),
   ALLOW_UNSIGNED_PLATFORM_WEBHOOKS: Flag,
   RETELL_ANALYSIS_WAIT_SECONDS: PositiveInt(600),
+  ALERT_WEBHOOK_URL: Secret.refine((v) => v === undefined || URL.canParse(v), "must be an http(s) URL").refine(
+    (v) => v === undefined || /^https?:$/.test(new URL(v).protocol),
+    "must be an http(s) URL",
+  ),
+  ALERT_EMAIL: Secret.refine((v) => v === undefined || /^[^\s@]+@[^\s@]+$/.test(v), "must be an email address"),
 });
 
 export interface Config {
@@ -76,6 +81,10 @@ export interface Config {
   allowUnsignedPlatformWebhooks: boolean;
   /** How long a Retell call waits for `call_analyzed` after `call_ended` before its actions run. */
   retellAnalysisWaitSeconds: number;
+  /** Receives a signed notice when a delivery fails for good or goes `gone` (throttled per target). */
+  alertWebhookUrl?: string;
+  /** Receives the same notice by email, through the deployment's email provider. */
+  alertEmail?: string;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -100,6 +109,8 @@ export function readConfig(env: object): Config {
     retentionDays: v.RETENTION_DAYS,
     allowUnsignedPlatformWebhooks: v.ALLOW_UNSIGNED_PLATFORM_WEBHOOKS,
     retellAnalysisWaitSeconds: v.RETELL_ANALYSIS_WAIT_SECONDS,
+    alertWebhookUrl: v.ALERT_WEBHOOK_URL,
+    alertEmail: v.ALERT_EMAIL,
   };
   cache.set(env, config);
   return config;

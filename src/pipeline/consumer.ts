@@ -1,5 +1,6 @@
 import type { Job } from "../ledger/plan";
 import { ledgerFor } from "../ledger/client";
+import { afterAttempt } from "./after-attempt";
 import { decide } from "./decide";
 import { type ExecuteDeps, executeAction } from "./execute";
 
@@ -59,9 +60,13 @@ async function consumeOne(message: Message<unknown>, env: CloudflareBindings, de
     });
     const keyExpiresAt = keyWindowSeconds ? (claim.round_started_at ?? startedAt) + keyWindowSeconds * 1000 : undefined;
     const decision = decide(result, claim.attempt, { startedAt, finishedAt: Date.now(), keyExpiresAt });
-    await ledger.record(job.action_index, claim.token, decision.record);
+    const recorded = await ledger.record(job.action_index, claim.token, decision.record);
+    // Bringing a recovered target's retries forward, or alerting on a final failure: started
+    // now, awaited only once the message is acked, and it never rejects.
+    const followUp = recorded ? afterAttempt(env, deps.fetch, claim, decision.record) : undefined;
     if (decision.kind === "dead-letter") await env.ACTIONS_DLQ.send(job, { contentType: "json" });
     message.ack();
+    await followUp;
   } catch (err) {
     if (err instanceof ClaimLost) {
       message.ack();

@@ -6,8 +6,48 @@ import { ACTION_TYPES } from "../schemas/agent";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";
 import { Problem, authErrors, json, notFound } from "../schemas/problem";
+import { jsonBody } from "../middleware/json-body";
+import { BULK_RETRY_MAX, bulkReplay } from "../pipeline/recovery";
 import { DeliveryLog } from "../store/delivery-log";
 import { adminRoute } from "./admin-route";
+
+const BULK_FILTERS = ["status", "type", "agent_id", "call_id", "since", "until"] as const;
+
+const BulkRetryRequest = z
+  .object({
+    status: DeliveryStatus.optional(),
+    type: z.enum(ACTION_TYPES).optional(),
+    agent_id: Identifier.optional(),
+    call_id: Identifier.max(256).optional(),
+    since: z.iso.datetime({ offset: true }).optional().openapi({ description: "created at or after (ISO 8601)" }),
+    until: z.iso.datetime({ offset: true }).optional().openapi({ description: "created before (ISO 8601)" }),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(BULK_RETRY_MAX)
+      .default(BULK_RETRY_MAX)
+      .openapi({ description: `How many deliveries this request replays at most (newest first); at most ${BULK_RETRY_MAX}` }),
+    cursor: z.string().max(512).optional().openapi({ description: "`next_cursor` of the previous request, to continue" }),
+  })
+  .strict()
+  .openapi("BulkRetryRequest", {
+    description: "The filters of `GET /deliveries`, at least one of them, in a JSON body.",
+    example: { status: "failed", type: "webhook", agent_id: "agent_abc123", since: "2026-03-10T00:00:00Z" },
+  });
+
+const BulkRetryResult = z
+  .object({
+    matched: z.number().int().openapi({ description: "Deliveries matching the filters in this request's page" }),
+    replayed: z.number().int().openapi({ description: "Started over with a fresh retry budget" }),
+    skipped: z.number().int().openapi({ description: "Refused by the call's ledger: an attempt is in flight, or the call is no longer kept" }),
+    errors: z.number().int().openapi({ description: "The ledger could not be reached; send the same request again" }),
+    truncated: z.boolean().openapi({ description: "More deliveries match: send the same filters again with `cursor: next_cursor`" }),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("BulkRetryResult", {
+    example: { matched: 42, replayed: 41, skipped: 1, errors: 0, truncated: false, next_cursor: null },
+  });
 
 export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -39,6 +79,43 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       const page = await new DeliveryLog(c.env.DB).list({ ...q, since: iso(q.since), until: iso(q.until) });
       if (!page) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous page")]);
       return c.json(page, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "post",
+      path: "/deliveries/retry",
+      summary: "Replay every delivery matching the list's filters (bulk retry)",
+      description:
+        "Takes the filters of `GET /deliveries` (`status`, `type`, `agent_id`, `call_id`, `since`, `until`) in a JSON " +
+        "body, at least one of them, and replays every matching delivery as `POST /deliveries/{delivery_id}/retry` " +
+        `would: a fresh retry budget, a new idempotency key, the same \`webhook-id\`. One request replays at most ` +
+        `\`limit\` (at most ${BULK_RETRY_MAX}) deliveries, newest first; when more match, \`truncated\` is true and the same ` +
+        "filters with `cursor: next_cursor` continue where it stopped. A delivery with an attempt in flight is not " +
+        "replayed and counts as `skipped`. For example, every failed webhook of one agent since a time: " +
+        '`{"status": "failed", "type": "webhook", "agent_id": "agent_abc123", "since": "2026-03-10T00:00:00Z"}`.',
+      tags: ["deliveries"],
+      middleware: [jsonBody()],
+      request: { body: { required: true, content: { "application/json": { schema: BulkRetryRequest } } } },
+      responses: {
+        202: json(BulkRetryResult, "Replays committed; each is sent by its call's ledger"),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      if (!BULK_FILTERS.some((name) => body[name] !== undefined)) {
+        throw validationFailed(
+          "give at least one filter: replaying every delivery is never what was meant",
+          BULK_FILTERS.map((name) => fieldProblem([name], "one of these filters is required")),
+        );
+      }
+      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
+      const { limit, ...filter } = body;
+      const result = await bulkReplay(c.env, { ...filter, since: iso(body.since), until: iso(body.until) }, limit);
+      if (!result) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous answer")]);
+      return c.json(result, 202);
     },
   );
 

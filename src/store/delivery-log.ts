@@ -157,6 +157,26 @@ export class DeliveryLog {
     return results;
   }
 
+  /**
+   * Deliveries of one target waiting out a retry's backoff (other than `exceptId`), soonest
+   * due first. Reads the partial index `deliveries_retrying_by_target` only.
+   */
+  async retryingForTarget(
+    target: string,
+    exceptId: string,
+    limit: number,
+  ): Promise<Pick<ActionRow, "id" | "agent_id" | "call_id" | "action_index">[]> {
+    const { results } = await this.db
+      .prepare(
+        `SELECT id, agent_id, call_id, action_index FROM deliveries
+         WHERE target = ? AND status = 'retrying' AND id != ?
+         ORDER BY next_attempt_at LIMIT ?`,
+      )
+      .bind(target, exceptId, limit)
+      .all<Pick<ActionRow, "id" | "agent_id" | "call_id" | "action_index">>();
+    return results;
+  }
+
   /** Newest first, keyset-paginated on (created_at, id). Returns null for an unreadable cursor. */
   async list(f: DeliveryFilter): Promise<{ deliveries: ActionRow[]; next_cursor: string | null } | null> {
     const where: string[] = [];
