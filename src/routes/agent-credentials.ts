@@ -21,7 +21,14 @@ const WebhookSecret = z
       .nullable()
       .openapi({ description: "When the secret this one replaced stops signing; null when there was none" }),
   })
-  .openapi("AgentWebhookSecret");
+  .openapi("AgentWebhookSecret", {
+    example: {
+      agent_id: "agent_abc123",
+      secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      created_at: "2026-03-10T14:00:00.000Z",
+      previous_secret_expires_at: "2026-03-11T14:00:00.000Z",
+    },
+  });
 
 const IngestKey = z
   .object({
@@ -30,7 +37,14 @@ const IngestKey = z
     key: z.string().openapi({ description: "cri_…; shown this once, stored only as a SHA-256 hash" }),
     created_at: z.string(),
   })
-  .openapi("AgentIngestKey");
+  .openapi("AgentIngestKey", {
+    example: {
+      agent_id: "agent_abc123",
+      id: "ik_3q2Xh0aB9kLm",
+      key: "cri_9fJ2kL0pQ7rS4tU1vW8xY5zA3bC6dE",
+      created_at: "2026-03-10T14:00:00.000Z",
+    },
+  });
 
 const conflict = { 409: { description: "The agent already has the most ingest keys allowed", content: { "application/problem+json": { schema: Problem } } } };
 

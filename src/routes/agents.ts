@@ -4,7 +4,7 @@ import { AppError, validationFailed, zodProblems } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
 import { jsonBody } from "../middleware/json-body";
 import { previewAgent } from "../pipeline/preview";
-import { ACTION_TYPES, Agent, AgentConfig } from "../schemas/agent";
+import { ACTION_TYPES, Agent, AgentConfig, EXAMPLE_AGENT } from "../schemas/agent";
 import { checkAgentConfig } from "../pipeline/agent-checks";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { SAMPLE_CALL } from "../templates/sample-call";
@@ -35,7 +35,17 @@ const PreviewRequest = z
   .object({
     call: CallEndedEvent.partial({ call_id: true, agent_id: true }).optional().openapi({ description: "Omit to use a built-in sample call" }),
   })
-  .openapi("PreviewRequest");
+  .openapi("PreviewRequest", {
+    example: {
+      call: {
+        caller_number: "+14155551234",
+        duration_seconds: 95,
+        summary: "Caller asked to move the appointment to Friday.",
+        outcome: "reschedule_requested",
+        metadata: { caller_name: "John Smith", caller_email: "john@example.com" },
+      },
+    },
+  });
 
 const PreviewResult = z
   .object({
@@ -56,7 +66,24 @@ const PreviewResult = z
       }),
     ),
   })
-  .openapi("PreviewResult");
+  .openapi("PreviewResult", {
+    example: {
+      agent_id: "agent_abc123",
+      sample: true,
+      call: { ...SAMPLE_CALL, agent_id: "agent_abc123" },
+      actions: [
+        {
+          index: 0,
+          type: "sms",
+          status: "ready",
+          provider: "outbox",
+          provider_choice: "no sms provider is configured",
+          message: { to: "+14155551234", body: "Thanks for calling Acme Support! Your reference number is call_sample_0001." },
+          sms: { encoding: "GSM-7", units: 77, segments: 1, summary: "1 segment (GSM-7, 77 units)" },
+        },
+      ],
+    },
+  });
 
 const store = (env: CloudflareBindings) => new AgentStore(env.DB, env.CONFIG_CACHE);
 
@@ -74,6 +101,10 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       method: "patch",
       path: "/agents/{agent_id}",
       summary: "Update an agent with a JSON merge patch (RFC 7396); creates it when missing",
+      description:
+        "The patch is merged into the agent's current configuration (members set to null are removed; arrays such as " +
+        "`actions` are replaced whole), and the result is validated like a PUT body: schema, template variables, built-in " +
+        "template names, provider names and webhook targets. Answers 201 when the agent did not exist.",
       tags: ["agents"],
       middleware: bodyMiddleware,
       request: {
@@ -104,6 +135,11 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       method: "put",
       path: "/agents/{agent_id}",
       summary: "Create or replace an agent",
+      description:
+        "Replaces the whole configuration. Besides the schema, every template may use only the listed variables, an email's " +
+        "body_template must name a built-in or one of the agent's templates, a named provider must exist for its kind, and " +
+        "webhook targets must not be private addresses (unless ALLOW_PRIVATE_TARGETS); each problem is named in a 422. " +
+        "Calls already accepted keep the configuration they were accepted with.",
       tags: ["agents"],
       middleware: bodyMiddleware,
       request: { params: AgentParams, body: { required: true, content: { "application/json": { schema: AgentConfig } } } },
@@ -122,6 +158,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       method: "get",
       path: "/agents/{agent_id}",
       summary: "Read an agent",
+      description: "The agent's configuration with its timestamps. Secrets and ingest keys are never included.",
       tags: ["agents"],
       request: { params: AgentParams },
       responses: { 200: json(Agent, "The agent"), ...authErrors, ...notFound },
@@ -139,6 +176,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       method: "get",
       path: "/agents",
       summary: "List agents, by id, a page at a time",
+      description: "Ordered by id. Pass `next_cursor` as `cursor` to read the next page; it is null on the last page.",
       tags: ["agents"],
       request: {
         query: z.object({
@@ -147,7 +185,12 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
         }),
       },
       responses: {
-        200: json(z.object({ agents: z.array(Agent), next_cursor: z.string().nullable() }), "A page of agents"),
+        200: json(
+          z
+            .object({ agents: z.array(Agent), next_cursor: z.string().nullable() })
+            .openapi({ example: { agents: [EXAMPLE_AGENT], next_cursor: null } }),
+          "A page of agents",
+        ),
         ...authErrors,
       },
     }),
@@ -192,6 +235,9 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       method: "delete",
       path: "/agents/{agent_id}",
       summary: "Delete an agent; calls already accepted still run their actions",
+      description:
+        "Removes the configuration, its ingest keys with it, and its platform_ids routing. Deliveries already queued keep " +
+        "running with the configuration their call was accepted with; their log stays readable.",
       tags: ["agents"],
       request: { params: AgentParams },
       responses: { 204: { description: "Deleted" }, ...authErrors, ...notFound },

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { AppError, fieldProblem, validationFailed } from "../errors";
 import { ledgerFor } from "../ledger/client";
 import { ACTION_TYPES } from "../schemas/agent";
-import { Delivery, DeliveryStatus, DeliveryWithAttempts } from "../schemas/delivery";
+import { Delivery, DeliveryStatus, DeliveryWithAttempts, EXAMPLE_DELIVERY } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";
 import { Problem, authErrors, json, notFound } from "../schemas/problem";
 import { jsonBody } from "../middleware/json-body";
@@ -55,6 +55,9 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       method: "get",
       path: "/deliveries",
       summary: "The delivery log, newest first, with filters",
+      description:
+        "One row per action of every call, with its current state, attempt count and last error. Filters combine; pass " +
+        "`next_cursor` as `cursor` for the next page (null on the last).",
       tags: ["deliveries"],
       request: {
         query: z.object({
@@ -69,7 +72,12 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         }),
       },
       responses: {
-        200: json(z.object({ deliveries: z.array(Delivery), next_cursor: z.string().nullable() }), "A page of deliveries"),
+        200: json(
+          z
+            .object({ deliveries: z.array(Delivery), next_cursor: z.string().nullable() })
+            .openapi({ example: { deliveries: [EXAMPLE_DELIVERY], next_cursor: "eyJ0IjoiMjAyNi0wMy0xMFQxNTowNDowNi4xMjBaIn0" } }),
+          "A page of deliveries",
+        ),
         ...authErrors,
       },
     }),
@@ -124,6 +132,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       method: "get",
       path: "/deliveries/{delivery_id}",
       summary: "One delivery with every attempt",
+      description: "The delivery's state and its attempt log, oldest attempt first: status code, error, duration and the first KiB of each answer.",
       tags: ["deliveries"],
       request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
       responses: { 200: json(DeliveryWithAttempts, "The delivery and its attempts"), ...authErrors, ...notFound },
@@ -142,10 +151,16 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       method: "post",
       path: "/deliveries/{delivery_id}/retry",
       summary: "Send a delivery again now, with a fresh retry budget (replay)",
+      description:
+        "Queues the delivery at once whatever its state (delivered, failed, gone, skipped, unknown or waiting to retry), " +
+        "with the same id, so a webhook receiver sees the same `webhook-id` and can deduplicate. 409 while an attempt is in flight.",
       tags: ["deliveries"],
       request: { params: z.object({ delivery_id: z.string().max(64).openapi({ param: { name: "delivery_id", in: "path" } }) }) },
       responses: {
-        202: json(z.object({ id: z.string(), status: z.literal("pending") }), "Queued again"),
+        202: json(
+          z.object({ id: z.string(), status: z.literal("pending") }).openapi({ example: { id: "dlv_01HQ7Z8K3M4N5P6Q7R8S9T0V1X", status: "pending" } }),
+          "Queued again",
+        ),
         409: { description: "An attempt is in flight", content: { "application/problem+json": { schema: Problem } } },
         ...authErrors,
         ...notFound,

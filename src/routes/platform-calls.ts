@@ -62,7 +62,15 @@ function registerPlatformRoute(app: OpenAPIHono<AppEnv>, platform: PlatformAdapt
       },
       responses: {
         202: json(IngestResult, "Accepted: stored, and one job per action queued (or held for the final event)"),
-        200: json(z.union([IngestResult, Ignored]), "A call already accepted (duplicate), or an event that is not the end of a call"),
+        200: {
+          description: "A call already accepted (duplicate), or an event that is not the end of a call",
+          content: {
+            "application/json": {
+              schema: z.union([IngestResult, Ignored]),
+              example: { status: "ignored", reason: `${title} "status-update" event: it does not end a call` },
+            },
+          },
+        },
         401: problem("Missing, wrong or stale signature"),
         422: problem("The payload lacks what a call needs (its id, an agent); `errors` names the platform's fields"),
         429: problem("This agent is over its ingest rate limit"),

@@ -1,6 +1,41 @@
 import { z } from "@hono/zod-openapi";
 import { Identifier } from "./call-event";
 
+/**
+ * The variables templates may use, for the OpenAPI document: the same list as
+ * TEMPLATE_VARIABLES in src/templates/context.ts (schemas/ may not import templates/, which
+ * imports schemas/). test/openapi.test.ts fails when the two differ.
+ */
+export const DOCUMENTED_TEMPLATE_VARIABLES: readonly string[] = [
+  "agent_name",
+  "call_id",
+  "caller_number",
+  "caller_name",
+  "caller_email",
+  "duration",
+  "summary",
+  "date",
+  "details",
+  "metadata",
+  "agent_id",
+  "duration_seconds",
+  "recording_url",
+  "outcome",
+  "ended_at",
+  "transcript",
+  "details_list",
+];
+
+/** How templates are written, and every variable they may use, for the OpenAPI document. */
+export const TEMPLATE_HELP =
+  `A Mustache template: {{variable}} (or the short form {variable}). Variables: ${DOCUMENTED_TEMPLATE_VARIABLES.join(", ")}. ` +
+  "{{metadata.<key>}} and {{details.<key>}} reach the call's own keys; " +
+  "{{#details_list}}{{label}}: {{value}}{{/details_list}} lists the details line by line. " +
+  "An unknown variable is refused when the agent is saved.";
+
+/** A template field's description: what it is, then how templates are written. */
+const templateDoc = (what: string) => ({ description: `${what} ${TEMPLATE_HELP}`, "x-template-variables": [...DOCUMENTED_TEMPLATE_VARIABLES] });
+
 const Template = z.string().min(1).max(16_384);
 const ProviderName = z.string().min(1).max(64);
 /**
@@ -27,8 +62,11 @@ const ResendOnUnknown = z.boolean().optional().openapi({
 export const SmsAction = z
   .strictObject({
     type: z.literal("sms"),
-    to: Template.optional().openapi({ description: "Template; defaults to the caller's number." }),
-    template: Template,
+    to: Template.optional().openapi({ ...templateDoc("The recipient; defaults to the caller's number."), example: "{{caller_number}}" }),
+    template: Template.openapi({
+      ...templateDoc("The text message."),
+      example: "Thanks for calling {{agent_name}}! Your reference number is {{call_id}}.",
+    }),
     provider: ProviderName.optional(),
     resend_on_unknown: ResendOnUnknown,
     when: When,
@@ -38,10 +76,15 @@ export const SmsAction = z
 export const EmailAction = z
   .strictObject({
     type: z.literal("email"),
-    to: Template.openapi({ example: "{{caller_email}}" }),
-    subject: Template,
-    body_template: z.string().min(1).max(64).optional().openapi({ description: "A built-in template name, e.g. call_summary." }),
-    body: Template.optional().openapi({ description: "A plain-text template, used when body_template is absent." }),
+    to: Template.openapi({ ...templateDoc("The recipient address."), example: "{{caller_email}}" }),
+    subject: Template.openapi({ ...templateDoc("The subject line."), example: "Your call summary — {{date}}" }),
+    body_template: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "A template name: built-in (e.g. call_summary) or one of the agent's `templates`.", example: "call_summary" }),
+    body: Template.optional().openapi(templateDoc("A plain-text body, used when body_template is absent.")),
     provider: ProviderName.optional(),
     resend_on_unknown: ResendOnUnknown,
     when: When,
@@ -65,8 +108,8 @@ export const WebhookAction = z
 export const TaskAction = z
   .strictObject({
     type: z.literal("task"),
-    title: Template,
-    notes: Template.optional(),
+    title: Template.openapi({ ...templateDoc("The task's title."), example: "Call back {{caller_name}} ({{caller_number}})" }),
+    notes: Template.optional().openapi({ ...templateDoc("The task's notes."), example: "{{summary}}" }),
     due_in_days: z.number().int().min(0).max(365).optional(),
     provider: ProviderName.optional(),
     resend_on_unknown: ResendOnUnknown,
@@ -91,8 +134,8 @@ const TemplateName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "use lowercase l
 /** An email body an agent defines, or a per-agent override of a built-in one (same name). */
 export const EmailTemplate = z
   .strictObject({
-    html: z.string().min(1).max(65_536).openapi({ description: "Rendered with HTML escaping of every variable" }),
-    text: z.string().min(1).max(65_536).openapi({ description: "The plain-text alternative; never escaped" }),
+    html: z.string().min(1).max(65_536).openapi(templateDoc("The HTML body, rendered with HTML escaping of every variable.")),
+    text: z.string().min(1).max(65_536).openapi(templateDoc("The plain-text alternative; never escaped.")),
   })
   .openapi("EmailTemplate");
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
@@ -114,6 +157,28 @@ export const OutcomeMap = z.record(z.string().min(1).max(256), z.string().min(1)
   description: "Maps values of `outcome_field` to outcomes, e.g. {\"yes\": \"confirmed\", \"reschedule\": \"reschedule_requested\"}",
 });
 
+/** The follow-up of the documentation's examples: a thank-you text, a CRM webhook and a summary email. */
+const EXAMPLE_FOLLOW_UP: z.infer<typeof PostCallFollowUp> = {
+  enabled: true,
+  actions: [
+    { type: "sms", template: "Thanks for calling {{agent_name}}! Your reference number is {{call_id}}." },
+    { type: "webhook", url: "https://your-crm.com/api/call-completed", include_transcript: true, include_recording_url: true },
+    { type: "email", to: "{{caller_email}}", subject: "Your call summary — {{date}}", body_template: "call_summary" },
+  ],
+};
+const EXAMPLE_CONFIG = { name: "Acme Support", voice_tools: { post_call_follow_up: EXAMPLE_FOLLOW_UP } };
+
+/** The agent of the documentation's examples. */
+export const EXAMPLE_AGENT = {
+  id: "agent_abc123",
+  name: "Acme Support",
+  templates: {},
+  voice_tools: { post_call_follow_up: EXAMPLE_FOLLOW_UP },
+  platform_ids: { vapi: "b9a1c3e2-1f0e-4c6b-9a55-0d3e4f5a6b7c" },
+  created_at: "2026-03-01T09:00:00.000Z",
+  updated_at: "2026-03-10T14:00:00.000Z",
+};
+
 /** What a user writes: the body of PUT, and the result a merge patch must produce. */
 export const AgentConfig = z
   .strictObject({
@@ -129,7 +194,11 @@ export const AgentConfig = z
     }),
     outcome_map: OutcomeMap.optional(),
   })
-  .openapi("AgentConfig");
+  .openapi("AgentConfig", {
+    description: `An agent's follow-up configuration. Template fields (sms to/template, email to/subject/body, task title/notes, templates html/text): ${TEMPLATE_HELP}`,
+    "x-template-variables": [...DOCUMENTED_TEMPLATE_VARIABLES],
+    example: EXAMPLE_CONFIG,
+  });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
 /** What the API returns and what the ledger snapshots. */
@@ -145,7 +214,7 @@ export const Agent = z
     created_at: z.string(),
     updated_at: z.string(),
   })
-  .openapi("Agent");
+  .openapi("Agent", { example: EXAMPLE_AGENT });
 export type Agent = z.infer<typeof Agent>;
 
 export type SmsAction = z.infer<typeof SmsAction>;

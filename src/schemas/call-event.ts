@@ -33,6 +33,20 @@ export const CallEndedEvent = z
     details: JsonObject.nullish(),
     metadata: JsonObject.nullish(),
   })
-  .openapi("CallEndedEvent");
+  .openapi("CallEndedEvent", {
+    example: {
+      call_id: "call_xyz789",
+      agent_id: "agent_abc123",
+      caller_number: "+14155551234",
+      duration_seconds: 230,
+      summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
+      transcript: "Agent: Hello! Caller: Hi, about my order...",
+      recording_url: "https://recordings.example.com/call_xyz789",
+      ended_at: "2026-03-10T15:04:05Z",
+      outcome: "confirmed",
+      details: { delivery_date: "March 15" },
+      metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
+    },
+  });
 
 export type CallEndedEvent = z.infer<typeof CallEndedEvent>;

@@ -69,6 +69,7 @@ export const EXAMPLE_DELIVERY = {
   created_at: "2026-03-10T15:04:06.120Z",
   updated_at: "2026-03-10T15:04:37.480Z",
   version: 4,
+  run: 0,
 };
 
 const EXAMPLE_ATTEMPTS = [
