@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "./errors";
+import { countryCode } from "./lib/phone";
 import { decodeSecret } from "./security/standard-webhooks";
 
 const Flag = z
@@ -40,6 +41,20 @@ const PositiveInt = (fallback: number) =>
       return n;
     });
 
+/** An ISO 3166 alpha-2 country ("US", "gb"), for phone numbers written without +. */
+const Country = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    const code = countryCode(v);
+    if (!code) {
+      ctx.addIssue({ code: "custom", message: "must be an ISO 3166 alpha-2 country code, e.g. US" });
+      return z.NEVER;
+    }
+    return code;
+  });
+
 /**
  * The deployment's settings, read from Worker vars and secrets. A misconfigured
  * deployment answers a clear 503 naming the setting instead of failing deep inside a handler.
@@ -55,6 +70,7 @@ const ConfigSchema = z.object({
   RETENTION_DAYS: PositiveInt(30),
   ALLOW_UNSIGNED_PLATFORM_WEBHOOKS: Flag,
   RETELL_ANALYSIS_WAIT_SECONDS: PositiveInt(600),
+  DEFAULT_COUNTRY: Country,
   ALERT_WEBHOOK_URL: Secret.refine((v) => v === undefined || URL.canParse(v), "must be an http(s) URL").refine(
     (v) => v === undefined || /^https?:$/.test(new URL(v).protocol),
     "must be an http(s) URL",
@@ -81,6 +97,8 @@ export interface Config {
   allowUnsignedPlatformWebhooks: boolean;
   /** How long a Retell call waits for `call_analyzed` after `call_ended` before its actions run. */
   retellAnalysisWaitSeconds: number;
+  /** The country of phone numbers written without + (ISO 3166 alpha-2); an agent's `default_country` wins. */
+  defaultCountry?: string;
   /** Receives a signed notice when a delivery fails for good or goes `gone` (throttled per target). */
   alertWebhookUrl?: string;
   /** Receives the same notice by email, through the deployment's email provider. */
@@ -109,6 +127,7 @@ export function readConfig(env: object): Config {
     retentionDays: v.RETENTION_DAYS,
     allowUnsignedPlatformWebhooks: v.ALLOW_UNSIGNED_PLATFORM_WEBHOOKS,
     retellAnalysisWaitSeconds: v.RETELL_ANALYSIS_WAIT_SECONDS,
+    ...(v.DEFAULT_COUNTRY ? { defaultCountry: v.DEFAULT_COUNTRY } : {}),
     alertWebhookUrl: v.ALERT_WEBHOOK_URL,
     alertEmail: v.ALERT_EMAIL,
   };

@@ -1,4 +1,5 @@
 import { readConfig } from "../config";
+import { countryCode, normalisePhone } from "../lib/phone";
 import type { Claim } from "../ledger/call-ledger";
 import type { Action, EmailTemplate } from "../schemas/agent";
 import { sendHttp } from "../providers/http";
@@ -7,7 +8,7 @@ import { settingsOf } from "../providers/settings";
 import { type SmsSegments, describeSegments, smsSegments } from "../providers/sms/segments";
 import { type MessageKind, type Outgoing, type Provider, type SendContext, type SendResult, type Settings, isHttpProvider } from "../providers/types";
 import { sendWebhook, webhookPayload, webhookSigningSecrets } from "../providers/webhook";
-import { buildTemplateContext, type TemplateContext } from "../templates/context";
+import { buildTemplateContext, phoneCountryOf, type TemplateContext } from "../templates/context";
 import { builtinTemplate } from "../templates/builtin";
 import { renderTemplate } from "../templates/render";
 
@@ -57,7 +58,11 @@ export function renderMessage(
     case "sms": {
       const to = singleLine(renderTemplate(action.to ?? "{{caller_number}}", context, "text"));
       if (!to) return { kind: "sms", skip: "no recipient: the call has no caller number" };
-      return { kind: "sms", message: { to, body: renderTemplate(action.template, context, "text") } };
+      // Only a real number is sent to, in E.164; a number without + is read in the agent's
+      // (else the deployment's) default country.
+      const phone = normalisePhone(to, phoneCountryOf(context) ?? countryCode(settings.DEFAULT_COUNTRY));
+      if (!phone.ok) return { kind: "sms", skip: `recipient is not a valid phone number: ${phone.reason}` };
+      return { kind: "sms", message: { to: phone.e164, body: renderTemplate(action.template, context, "text") } };
     }
     case "email": {
       const to = singleLine(renderTemplate(action.to, context, "text"));
@@ -109,7 +114,7 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
   const settings = settingsOf(env);
   let prepared: Prepared;
   try {
-    const context = buildTemplateContext(event, claim.agent, claim.received_at);
+    const context = buildTemplateContext(event, claim.agent, claim.received_at, config.defaultCountry);
     prepared = prepareMessage(action, context, claim.agent.templates, env);
   } catch (err) {
     // A stored template that no longer renders fails the same way on every retry.

@@ -33,7 +33,7 @@ export interface ActionPreview {
 export async function previewAgent(agent: Agent, event: CallEndedEvent, env: CloudflareBindings): Promise<ActionPreview[]> {
   const settings = settingsOf(env);
   const config = readConfig(env);
-  const context = buildTemplateContext(event, agent, new Date().toISOString());
+  const context = buildTemplateContext(event, agent, new Date().toISOString(), config.defaultCountry);
   const { actions, enabled } = agent.voice_tools.post_call_follow_up;
   const previews = await Promise.all(
     actions.map(async (action, index): Promise<ActionPreview> => {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isCountryCode } from "../lib/phone";
 import { Identifier } from "./call-event";
 
 /**
@@ -153,6 +154,17 @@ export const PlatformIds = z
       "The platform's own agent or assistant id for this agent, per platform: a platform webhook naming it is routed here.",
     example: { vapi: "b9a1c3e2-1f0e-4c6b-9a55-0d3e4f5a6b7c", retell: "oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD" },
   });
+/** The country of phone numbers written without +; wins over the deployment's DEFAULT_COUNTRY. */
+export const DefaultCountry = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine(isCountryCode, "must be an ISO 3166 alpha-2 country code, e.g. US")
+  .openapi({
+    description:
+      "ISO 3166 alpha-2 country for phone numbers written without + (SMS recipients, caller_number); overrides the deployment's DEFAULT_COUNTRY",
+    example: "US",
+  });
 export const OutcomeMap = z.record(z.string().min(1).max(256), z.string().min(1).max(64)).openapi({
   description: "Maps values of `outcome_field` to outcomes, e.g. {\"yes\": \"confirmed\", \"reschedule\": \"reschedule_requested\"}",
 });
@@ -193,6 +205,7 @@ export const AgentConfig = z
       example: "appointment_status",
     }),
     outcome_map: OutcomeMap.optional(),
+    default_country: DefaultCountry.optional(),
   })
   .openapi("AgentConfig", {
     description: `An agent's follow-up configuration. Template fields (sms to/template, email to/subject/body, task title/notes, templates html/text): ${TEMPLATE_HELP}`,
@@ -211,6 +224,7 @@ export const Agent = z
     platform_ids: PlatformIds.optional(),
     outcome_field: z.string().optional(),
     outcome_map: OutcomeMap.optional(),
+    default_country: z.string().optional(),
     created_at: z.string(),
     updated_at: z.string(),
   })

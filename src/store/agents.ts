@@ -37,6 +37,7 @@ function fromRow(row: AgentRow): Agent {
     ...(config.platform_ids ? { platform_ids: config.platform_ids } : {}),
     ...(config.outcome_field ? { outcome_field: config.outcome_field } : {}),
     ...(config.outcome_map ? { outcome_map: config.outcome_map } : {}),
+    ...(config.default_country ? { default_country: config.default_country } : {}),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

@@ -1,3 +1,4 @@
+import { countryCode, displayPhone } from "../lib/phone";
 import type { CallEndedEvent } from "../schemas/call-event";
 
 /**
@@ -32,6 +33,18 @@ export const OBJECT_VARIABLES: readonly string[] = Object.freeze(["metadata", "d
 export const DETAILS_LIST_FIELDS: readonly string[] = Object.freeze(["label", "value"]);
 
 export type TemplateContext = Record<string, unknown>;
+
+/**
+ * The country numbers without + are read in for this context (the agent's, else the
+ * deployment's). A symbol, so no template can reach it.
+ */
+const PHONE_COUNTRY = Symbol("phone country");
+
+/** The default country a context was built with, if any. */
+export function phoneCountryOf(context: TemplateContext): string | undefined {
+  const value = (context as Record<symbol, unknown>)[PHONE_COUNTRY];
+  return typeof value === "string" ? value : undefined;
+}
 
 /** One row of `details_list`. */
 export interface DetailRow {
@@ -126,9 +139,11 @@ export function utcDate(...timestamps: (string | null | undefined)[]): string {
  */
 export function buildTemplateContext(
   event: CallEndedEvent,
-  agent: { id: string; name: string },
+  agent: { id: string; name: string; default_country?: string },
   receivedAt: string,
+  deploymentCountry?: string,
 ): TemplateContext {
+  const country = countryCode(agent.default_country) ?? countryCode(deploymentCountry);
   const metadata = isPlainRecord(event.metadata) ? event.metadata : {};
   const details = isPlainRecord(event.details) ? event.details : {};
   const rows = detailRows(details).map((r) => withToString(nullProto(r), () => `${r.label}: ${r.value}`));
@@ -137,7 +152,8 @@ export function buildTemplateContext(
     agent_name: agent.name,
     agent_id: event.agent_id,
     call_id: event.call_id,
-    caller_number: text(event.caller_number),
+    // E.164 when it parses as a number, else as the platform sent it ("anonymous").
+    caller_number: displayPhone(text(event.caller_number), country),
     caller_name: firstText(metadata.caller_name, details.caller_name),
     caller_email: firstText(metadata.caller_email, details.caller_email),
     duration: durationMinutes(event.duration_seconds),
@@ -154,7 +170,9 @@ export function buildTemplateContext(
     metadata: Object.keys(metadata).length > 0 ? toTemplateData(metadata, 0) : "",
     details_list: withToString(Object.setPrototypeOf(rows, null) as DetailRow[], () => detailLines(details)),
   };
-  return withToString(nullProto(values), () => "");
+  const context = withToString(nullProto(values), () => "");
+  if (country) Object.defineProperty(context, PHONE_COUNTRY, { value: country, enumerable: false });
+  return context;
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {

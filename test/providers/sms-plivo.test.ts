@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { plivo } from "../../src/providers/sms/plivo";
 import { jsonResponse, runAction } from "./harness";
 
 const SETTINGS = { PLIVO_AUTH_ID: "MAXXXXXXXXXXXXXXXXXX", PLIVO_AUTH_TOKEN: "plivo-token", PLIVO_FROM: "+15005550006" };
@@ -44,11 +45,16 @@ describe("plivo", () => {
     expect(run.delivery.last_error).toMatch(/PLIVO_FROM or PLIVO_POWERPACK_UUID/);
   });
 
-  it("refuses a recipient carrying Plivo's bulk separator", async () => {
+  it("never sends a recipient carrying Plivo's bulk separator", async () => {
+    // Refused as not a phone number before any provider sees it.
     const run = await runAction({ ...ACTION, to: "{{caller_number}}<+15551230000" }, SETTINGS, () => jsonResponse(202, QUEUED));
     expect(run.requests).toHaveLength(0);
-    expect(run.delivery.status).toBe("failed");
-    expect(run.delivery.last_error).toMatch(/bulk separator/);
+    expect(run.delivery.status).toBe("skipped");
+    expect(run.delivery.last_error).toMatch(/not a valid phone number/);
+    // And the provider refuses it on its own as well.
+    expect(() =>
+      plivo.buildRequest({ to: "+14155551234<+15551230000", body: "x" }, { delivery_id: "d", idempotency_key: "d", settings: SETTINGS }),
+    ).toThrow(/bulk separator/);
   });
 
   it("fails permanently on a 400 with Plivo's error text", async () => {
