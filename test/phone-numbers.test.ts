@@ -93,3 +93,17 @@ describe("default countries", () => {
     expect(skipped.actions[0].reason).toMatch(/"anonymous" is not a phone number/);
   });
 });
+
+describe("an agent's default_country when a message is sent", () => {
+  it("reads a number written without + in the agent's country, through the real consumer", async () => {
+    const run = await runAction(
+      { type: "sms", template: "Hi", to: "07700 900123", provider: "twilio" },
+      { TWILIO_ACCOUNT_SID: "AC123", TWILIO_AUTH_TOKEN: "tok", TWILIO_FROM: "+15005550006" },
+      () => jsonResponse(201, { sid: "SM1", status: "queued" }),
+      {},
+      { default_country: "GB" },
+    );
+    expect(run.requests).toHaveLength(1);
+    expect(new URLSearchParams(run.requests[0]!.body).get("To")).toBe("+447700900123");
+  });
+});

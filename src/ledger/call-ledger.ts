@@ -38,7 +38,7 @@ export interface ClaimedAction {
   token: number;
   event: CallEndedEvent;
   /** The agent as it was when the call was accepted. */
-  agent: { id: string; name: string; templates: Record<string, EmailTemplate> };
+  agent: { id: string; name: string; templates: Record<string, EmailTemplate>; default_country?: string };
   action: Action;
   delivery_id: string;
   /** What providers dedupe on: stable across retries, new after each replay. */
@@ -56,7 +56,7 @@ export type Claim =
   /** Not due yet: the job should come back at `until` (epoch ms). */
   | { ok: false; reason: "not due"; until: number };
 
-type LedgerCall = CallRow & { agent_name: string; agent_templates: string };
+type LedgerCall = CallRow & { agent_name: string; agent_templates: string; agent_country: string | null };
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -84,7 +84,7 @@ type StoredAction = ActionState & { logged_version: number; run: number };
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL,
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
     status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS raw_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
@@ -111,6 +111,7 @@ const ADDED_COLUMNS = [
   "ALTER TABLE actions ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
   "ALTER TABLE actions ADD COLUMN logged_version INTEGER NOT NULL DEFAULT 0",
   "ALTER TABLE actions ADD COLUMN run INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE call ADD COLUMN agent_country TEXT",
 ];
 
 /**
@@ -148,11 +149,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const dueAt = Math.max(now, options.holdUntil ?? now);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
         JSON.stringify(agent?.templates ?? {}),
+        agent?.default_country ?? null,
         plan.status,
         plan.reason,
         event.ended_at ?? null,
@@ -226,9 +228,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, logged = 0",
+        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?, logged = 0",
         agent?.name ?? call.agent_name,
         JSON.stringify(agent?.templates ?? {}),
+        agent?.default_country ?? null,
       );
       this.insertActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() });
     });
@@ -283,7 +286,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
           ok: true,
           token: granted.lease_token,
           event: this.event(),
-          agent: { id: call.agent_id, name: call.agent_name, templates: JSON.parse(call.agent_templates) as Record<string, EmailTemplate> },
+          agent: {
+            id: call.agent_id,
+            name: call.agent_name,
+            templates: JSON.parse(call.agent_templates) as Record<string, EmailTemplate>,
+            ...(call.agent_country ? { default_country: call.agent_country } : {}),
+          },
           action,
           delivery_id: row.delivery_id,
           idempotency_key: idempotencyKey(row),
@@ -554,8 +562,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private createSchema(): void {
     this.sql.exec(SCHEMA);
     // A ledger written by the first release lacks the newer columns; a new one has them all.
-    const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('actions')").toArray().map((c) => c.name));
-    if (!columns.has("run")) {
+    const columns = new Set(
+      this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('call') UNION ALL SELECT name FROM pragma_table_info('actions')").toArray().map((c) => c.name),
+    );
+    if (!columns.has("agent_country")) {
       for (const statement of ADDED_COLUMNS) {
         try {
           this.sql.exec(statement);
@@ -610,7 +620,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private callRow(): (LedgerCall & { logged: number }) | null {
     const row = this.sql
       .exec<Omit<LedgerCall, "action_count"> & { logged: number }>(
-        "SELECT agent_id, call_id, agent_name, agent_templates, status, reason, ended_at, received_at, logged FROM call WHERE id = 1",
+        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, logged FROM call WHERE id = 1",
       )
       .toArray()[0];
     if (!row) return null;

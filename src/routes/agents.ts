@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { AppError, validationFailed, zodProblems } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
 import { jsonBody } from "../middleware/json-body";
-import { previewAgent } from "../pipeline/preview";
+import { agentWarnings, previewAgent } from "../pipeline/preview";
 import { ACTION_TYPES, Agent, AgentConfig, EXAMPLE_AGENT } from "../schemas/agent";
 import { checkAgentConfig } from "../pipeline/agent-checks";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
@@ -31,6 +31,11 @@ const MergePatch = z.record(z.string(), z.unknown()).openapi("AgentMergePatch", 
   },
 });
 
+/** A saved agent, with what is worth knowing though the config is valid (e.g. actions that will not run). */
+const SavedAgent = Agent.extend({
+  warnings: z.array(z.string()).openapi({ example: ["follow-up is disabled: no action will run (set voice_tools.post_call_follow_up.enabled to true)"] }),
+}).openapi("SavedAgent");
+
 const PreviewRequest = z
   .object({
     call: CallEndedEvent.partial({ call_id: true, agent_id: true }).optional().openapi({ description: "Omit to use a built-in sample call" }),
@@ -56,7 +61,7 @@ const PreviewResult = z
       z.object({
         index: z.number().int(),
         type: z.enum(ACTION_TYPES),
-        status: z.enum(["ready", "skipped", "error"]),
+        status: z.enum(["ready", "skipped", "error", "disabled"]),
         reason: z.string().optional(),
         provider: z.string().optional(),
         provider_choice: z.string().optional(),
@@ -114,7 +119,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
           content: { "application/json": { schema: MergePatch }, "application/merge-patch+json": { schema: MergePatch } },
         },
       },
-      responses: { 200: json(Agent, "Updated"), 201: json(Agent, "Created"), ...authErrors, ...bodyErrors },
+      responses: { 200: json(SavedAgent, "Updated"), 201: json(SavedAgent, "Created"), ...authErrors, ...bodyErrors },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
@@ -126,7 +131,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       const merged = applyMergePatch(current ? toConfig(current) : {}, patch);
       const config = validConfig(merged, c.var.config.allowPrivateTargets);
       const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
-      return c.json(agent, created ? 201 : 200);
+      return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
     },
   );
 
@@ -143,13 +148,13 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       tags: ["agents"],
       middleware: bodyMiddleware,
       request: { params: AgentParams, body: { required: true, content: { "application/json": { schema: AgentConfig } } } },
-      responses: { 200: json(Agent, "Replaced"), 201: json(Agent, "Created"), ...authErrors, ...bodyErrors },
+      responses: { 200: json(SavedAgent, "Replaced"), 201: json(SavedAgent, "Created"), ...authErrors, ...bodyErrors },
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
       const config = validConfig(c.req.valid("json"), c.var.config.allowPrivateTargets);
       const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
-      return c.json(agent, created ? 201 : 200);
+      return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
     },
   );
 

@@ -124,7 +124,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const actions = await Promise.all(
         snapshot.actions.map(async (a) => ({ ...a, attempt_log: await log.attempts(a.id) })),
       );
-      const { agent_templates: _templates, ...call } = snapshot.call;
+      const { agent_templates: _templates, agent_country: _country, ...call } = snapshot.call;
       return c.json({ ...call, event: snapshot.event, raw: snapshot.raw, actions }, 200);
     },
   );

@@ -34,9 +34,10 @@ export async function runAction(
   settings: Record<string, string>,
   answer: (req: SeenRequest) => Response | Promise<Response>,
   eventOverrides: Record<string, unknown> = {},
+  agentConfig: Record<string, unknown> = {},
 ): Promise<ActionRun> {
   const agentId = uniqueId("agent");
-  await putAgent(agentId, { name: "Acme Support", voice_tools: { post_call_follow_up: { enabled: true, actions: [action] } } });
+  await putAgent(agentId, { name: "Acme Support", ...agentConfig, voice_tools: { post_call_follow_up: { enabled: true, actions: [action] } } });
   const event = callEvent({ agent_id: agentId, ...eventOverrides });
   const accepted = await postEvent(event);
   if (accepted.status !== 202) throw new Error(`event not accepted: ${accepted.status} ${await accepted.text()}`);
