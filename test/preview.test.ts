@@ -109,7 +109,7 @@ describe("preview of a provider request", () => {
           enabled: true,
           actions: [
             { type: "sms" as const, template: "Hi {{caller_name}}" },
-            { type: "sms" as const, template: "Hi", provider: "vonage" },
+            { type: "sms" as const, template: "Hi", provider: "vonage" as const },
           ],
         },
       },

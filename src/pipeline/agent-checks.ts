@@ -1,5 +1,4 @@
 import { type FieldProblem, fieldProblem } from "../errors";
-import { providerNames } from "../providers/registry";
 import { checkTargetUrl } from "../security/ssrf";
 import { BUILTIN_TEMPLATES } from "../templates/builtin";
 import { validateTemplate } from "../templates/render";
@@ -46,9 +45,6 @@ export function checkAgentConfig(config: unknown, options: { allowPrivateTargets
     if (action.type === "email" && typeof action.body_template === "string" && !known(action.body_template)) {
       const available = [...Object.keys(BUILTIN_TEMPLATES), ...Object.keys(templates ?? {})];
       problems.push(fieldProblem(at("body_template"), `unknown template; available: ${available.join(", ")}`));
-    }
-    if (typeof action.provider === "string" && action.type !== "webhook" && !providerNames(action.type).includes(action.provider)) {
-      problems.push(fieldProblem(at("provider"), `unknown ${action.type} provider; known: ${providerNames(action.type).join(", ")}`));
     }
     if (action.type === "webhook" && typeof action.url === "string" && URL.canParse(action.url)) {
       const target = checkTargetUrl(action.url, { allowPrivate: options.allowPrivateTargets });

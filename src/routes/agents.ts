@@ -156,6 +156,12 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
       return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
     },
+    // A body the schema refuses is checked in full, so every problem is named at once. (The
+    // validator passes the refused input as `data`; the hook's type leaves it out.)
+    (result, c) => {
+      if (!result.success && result.target === "json") validConfig((result as { data?: unknown }).data, c.var.config.allowPrivateTargets);
+      return undefined;
+    },
   );
 
   app.openapi(

@@ -38,7 +38,19 @@ export const TEMPLATE_HELP =
 const templateDoc = (what: string) => ({ description: `${what} ${TEMPLATE_HELP}`, "x-template-variables": [...DOCUMENTED_TEMPLATE_VARIABLES] });
 
 const Template = z.string().min(1).max(16_384);
-const ProviderName = z.string().min(1).max(64);
+/**
+ * The providers an action may name, per kind; `outbox` records instead of sending (OUTBOX=true).
+ * The registry in src/providers/ must offer exactly these (a test checks).
+ */
+export const PROVIDER_NAMES = {
+  email: ["outbox", "resend", "sendgrid", "postmark", "mailgun", "cloudflare"],
+  sms: ["outbox", "twilio", "telnyx", "vonage", "plivo"],
+  task: ["outbox", "todoist", "asana", "linear", "jira", "clickup", "trello", "hubspot"],
+} as const;
+const providerOf = (kind: keyof typeof PROVIDER_NAMES) =>
+  z.enum(PROVIDER_NAMES[kind]).optional().openapi({
+    description: `The ${kind} provider to use; without it, the deployment's ${kind.toUpperCase()}_PROVIDER, else the one whose credentials are set`,
+  });
 /**
  * Outcomes an action runs for. Without it an action runs for connected calls only, so nobody
  * is thanked for a call that never connected.
@@ -68,7 +80,7 @@ export const SmsAction = z
       ...templateDoc("The text message."),
       example: "Thanks for calling {{agent_name}}! Your reference number is {{call_id}}.",
     }),
-    provider: ProviderName.optional(),
+    provider: providerOf("sms"),
     resend_on_unknown: ResendOnUnknown,
     when: When,
   })
@@ -86,7 +98,7 @@ export const EmailAction = z
       .optional()
       .openapi({ description: "A template name: built-in (e.g. call_summary) or one of the agent's `templates`.", example: "call_summary" }),
     body: Template.optional().openapi(templateDoc("A plain-text body, used when body_template is absent.")),
-    provider: ProviderName.optional(),
+    provider: providerOf("email"),
     resend_on_unknown: ResendOnUnknown,
     when: When,
   })
@@ -112,7 +124,7 @@ export const TaskAction = z
     title: Template.openapi({ ...templateDoc("The task's title."), example: "Call back {{caller_name}} ({{caller_number}})" }),
     notes: Template.optional().openapi({ ...templateDoc("The task's notes."), example: "{{summary}}" }),
     due_in_days: z.number().int().min(0).max(365).optional(),
-    provider: ProviderName.optional(),
+    provider: providerOf("task"),
     resend_on_unknown: ResendOnUnknown,
     when: When,
   })

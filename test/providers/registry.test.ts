@@ -116,3 +116,13 @@ describe("the outbox is explicit", () => {
     expect(choice.ok && choice.provider.name).toBe("todoist");
   });
 });
+
+describe("the provider names an action may give", () => {
+  it("are exactly the registry's, per kind", async () => {
+    const { PROVIDER_NAMES } = await import("../../src/schemas/agent");
+    const { providerNames } = await import("../../src/providers/registry");
+    for (const kind of ["email", "sms", "task"] as const) {
+      expect([...PROVIDER_NAMES[kind]].sort()).toEqual(providerNames(kind).sort());
+    }
+  });
+});
