@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DETAILS_LIST_FIELDS, OBJECT_VARIABLES, TEMPLATE_VARIABLES } from "../src/templates/context";
+import { TEMPLATE_VARIABLES } from "../src/schemas/agent";
+import { DETAILS_LIST_FIELDS, OBJECT_VARIABLES } from "../src/templates/context";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});

@@ -2,7 +2,8 @@ import Mustache from "mustache";
 import { describe, expect, it } from "vitest";
 import type { CallEndedEvent } from "../src/schemas/call-event";
 import { BUILTIN_TEMPLATES, builtinTemplate } from "../src/templates/builtin";
-import { buildTemplateContext, TEMPLATE_VARIABLES, type TemplateContext } from "../src/templates/context";
+import { TEMPLATE_VARIABLES } from "../src/schemas/agent";
+import { buildTemplateContext, type TemplateContext } from "../src/templates/context";
 import {
   normalizeBraces,
   referencedVariables,

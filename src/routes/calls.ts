@@ -7,7 +7,7 @@ import { CallEndedBody } from "../ingest/lenient-body";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
 import { ledgerFor } from "../ledger/client";
-import { Identifier } from "../schemas/call-event";
+import { CALL_ENDED_EXAMPLE, Identifier } from "../schemas/call-event";
 import { Call, CallLedgerView, IngestResult } from "../schemas/delivery";
 import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { AgentStore } from "../store/agents";
@@ -20,20 +20,6 @@ import { adminRoute } from "./admin-route";
 // an agent's own ingest key is checked in the handler, once the event names its agent.
 const ingestMiddleware: MiddlewareHandler<AppEnv>[] = [ingestAuth(), jsonBody({ forms: true }), verifyIngestSignature()];
 
-/** A call-ended event as JSON, for the OpenAPI document. */
-const CALL_ENDED_EXAMPLE = {
-  call_id: "call_xyz789",
-  agent_id: "agent_abc123",
-  caller_number: "+14155551234",
-  duration_seconds: 230,
-  summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
-  transcript: "Agent: Hello! Caller: Hi, about my order...",
-  recording_url: "https://recordings.example.com/call_xyz789",
-  ended_at: "2026-03-10T15:04:05Z",
-  outcome: "confirmed",
-  details: { delivery_date: "March 15" },
-  metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
-};
 
 /** The same event the way a no-code tool posts it as a form: every value text, nested keys flattened. */
 const CALL_ENDED_FORM_EXAMPLE = {

@@ -1,6 +1,7 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import type { webhookPayload } from "../providers/webhook";
+import { webhookPayload } from "../providers/webhook";
+import { CALL_ENDED_EXAMPLE } from "../schemas/call-event";
 import { json } from "../schemas/problem";
 import { renderReference } from "./reference-page";
 
@@ -35,17 +36,13 @@ const FollowUpWebhook = z
   })
   .openapi("PostCallFollowUpWebhook", {
     description: "What a webhook action POSTs to its url when a call ends.",
-    example: {
-      event: "post_call_follow_up",
-      call_id: "call_xyz789",
-      agent_id: "agent_abc123",
-      caller_number: "+14155551234",
-      duration_seconds: 230,
-      summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
-      transcript: "Agent: Hello! Caller: Hi, about my order...",
-      recording_url: "https://recordings.example.com/call_xyz789",
-      metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
-    },
+    // Built by the sender itself from the example event, so the example cannot drift from it.
+    example: webhookPayload(CALL_ENDED_EXAMPLE, {
+      type: "webhook",
+      url: "https://your-crm.com/api/call-completed",
+      include_transcript: true,
+      include_recording_url: true,
+    }),
   });
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const payloadMatches: Same<ReturnType<typeof webhookPayload>, z.infer<typeof FollowUpWebhook>> = true;

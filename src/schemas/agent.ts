@@ -3,11 +3,12 @@ import { isCountryCode } from "../lib/phone";
 import { Identifier } from "./call-event";
 
 /**
- * The variables templates may use, for the OpenAPI document: the same list as
- * TEMPLATE_VARIABLES in src/templates/context.ts (schemas/ may not import templates/, which
- * imports schemas/). test/openapi.test.ts fails when the two differ.
+ * Every top-level name a template may use: the one list that template validation, rendering
+ * and the OpenAPI document all read. `metadata` and `details` are objects whose keys are
+ * reached with dots (`{{metadata.order_id}}`); `details_list` is the same details as
+ * `{label, value}` rows for `{{#details_list}}` sections.
  */
-export const DOCUMENTED_TEMPLATE_VARIABLES: readonly string[] = [
+export const TEMPLATE_VARIABLES: readonly string[] = Object.freeze([
   "agent_name",
   "call_id",
   "caller_number",
@@ -25,17 +26,17 @@ export const DOCUMENTED_TEMPLATE_VARIABLES: readonly string[] = [
   "ended_at",
   "transcript",
   "details_list",
-];
+]);
 
 /** How templates are written, and every variable they may use, for the OpenAPI document. */
 export const TEMPLATE_HELP =
-  `A Mustache template: {{variable}} (or the short form {variable}). Variables: ${DOCUMENTED_TEMPLATE_VARIABLES.join(", ")}. ` +
+  `A Mustache template: {{variable}} (or the short form {variable}). Variables: ${TEMPLATE_VARIABLES.join(", ")}. ` +
   "{{metadata.<key>}} and {{details.<key>}} reach the call's own keys; " +
   "{{#details_list}}{{label}}: {{value}}{{/details_list}} lists the details line by line. " +
   "An unknown variable is refused when the agent is saved.";
 
 /** A template field's description: what it is, then how templates are written. */
-const templateDoc = (what: string) => ({ description: `${what} ${TEMPLATE_HELP}`, "x-template-variables": [...DOCUMENTED_TEMPLATE_VARIABLES] });
+const templateDoc = (what: string) => ({ description: `${what} ${TEMPLATE_HELP}`, "x-template-variables": [...TEMPLATE_VARIABLES] });
 
 const Template = z.string().min(1).max(16_384);
 /**
@@ -221,7 +222,7 @@ export const AgentConfig = z
   })
   .openapi("AgentConfig", {
     description: `An agent's follow-up configuration. Template fields (sms to/template, email to/subject/body, task title/notes, templates html/text): ${TEMPLATE_HELP}`,
-    "x-template-variables": [...DOCUMENTED_TEMPLATE_VARIABLES],
+    "x-template-variables": [...TEMPLATE_VARIABLES],
     example: EXAMPLE_CONFIG,
   });
 export type AgentConfig = z.infer<typeof AgentConfig>;

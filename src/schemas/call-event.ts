@@ -10,6 +10,21 @@ export const Identifier = z
 /** Free-form key/value data carried through from the voice platform or the trigger. */
 export const JsonObject = z.record(z.string(), z.unknown());
 
+/** The seed's call-ended event: the example of the OpenAPI document and of the README. */
+export const CALL_ENDED_EXAMPLE = {
+  call_id: "call_xyz789",
+  agent_id: "agent_abc123",
+  caller_number: "+14155551234",
+  duration_seconds: 230,
+  summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
+  transcript: "Agent: Hello! Caller: Hi, about my order...",
+  recording_url: "https://recordings.example.com/call_xyz789",
+  ended_at: "2026-03-10T15:04:05Z",
+  outcome: "confirmed",
+  details: { delivery_date: "March 15" },
+  metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
+};
+
 /**
  * The canonical call-ended event. Voice platforms often send `null` for fields
  * they do not have, so every optional field also accepts `null` (treated as absent).
@@ -33,20 +48,7 @@ export const CallEndedEvent = z
     details: JsonObject.nullish(),
     metadata: JsonObject.nullish(),
   })
-  .openapi("CallEndedEvent", {
-    example: {
-      call_id: "call_xyz789",
-      agent_id: "agent_abc123",
-      caller_number: "+14155551234",
-      duration_seconds: 230,
-      summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
-      transcript: "Agent: Hello! Caller: Hi, about my order...",
-      recording_url: "https://recordings.example.com/call_xyz789",
-      ended_at: "2026-03-10T15:04:05Z",
-      outcome: "confirmed",
-      details: { delivery_date: "March 15" },
-      metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
-    },
-  });
+  .openapi("CallEndedEvent", { example: CALL_ENDED_EXAMPLE });
+
 
 export type CallEndedEvent = z.infer<typeof CallEndedEvent>;

@@ -1,31 +1,6 @@
 import { countryCode, displayPhone } from "../lib/phone";
 import type { CallEndedEvent } from "../schemas/call-event";
 
-/**
- * Every top-level name a template may use. `metadata` and `details` are objects
- * whose keys are reached with dots (`{{metadata.order_id}}`); `details_list` is
- * the same details as `{label, value}` rows for `{{#details_list}}` sections.
- */
-export const TEMPLATE_VARIABLES: readonly string[] = Object.freeze([
-  "agent_name",
-  "call_id",
-  "caller_number",
-  "caller_name",
-  "caller_email",
-  "duration",
-  "summary",
-  "date",
-  "details",
-  "metadata",
-  "agent_id",
-  "duration_seconds",
-  "recording_url",
-  "outcome",
-  "ended_at",
-  "transcript",
-  "details_list",
-]);
-
 /** Roots whose dotted children and section contents are free-form user data. */
 export const OBJECT_VARIABLES: readonly string[] = Object.freeze(["metadata", "details"]);
 

@@ -1,5 +1,6 @@
 import Mustache from "mustache";
-import { DETAILS_LIST_FIELDS, OBJECT_VARIABLES, TEMPLATE_VARIABLES, type TemplateContext } from "./context";
+import { TEMPLATE_VARIABLES } from "../schemas/agent";
+import { DETAILS_LIST_FIELDS, OBJECT_VARIABLES, type TemplateContext } from "./context";
 
 export type RenderMode = "html" | "text";
 
