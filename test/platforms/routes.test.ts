@@ -1,7 +1,7 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { ledgerFor } from "../../src/ledger/client";
+import { ledgerFor, ledgerStub } from "../../src/ledger/client";
 import { bland } from "../../src/platforms/bland";
 import type { NormalizedEvent } from "../../src/platforms/types";
 import blandCompleted from "../fixtures/platforms/bland/completed.json";
@@ -13,7 +13,7 @@ import retellEnded from "../fixtures/platforms/retell/call-ended.json";
 import vapiBusy from "../fixtures/platforms/vapi/busy.json";
 import vapiEnded from "../fixtures/platforms/vapi/ended-normally.json";
 import vapiStatus from "../fixtures/platforms/vapi/status-update.json";
-import { makeDue, pendingJobs, putAgent, request, uniqueId } from "../helpers";
+import { makeDue, pendingJobs, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
 import { signBland, signElevenLabs, signRetell, signVapi } from "./sign";
 
 const SECRETS = {
@@ -180,6 +180,22 @@ describe("POST /calls/ended/{platform}", () => {
     expect(await ledgerFor(env, agentId, callId).claim(0, job!.generation)).toMatchObject({ ok: false, reason: "not due" });
     await makeDue(agentId, callId);
     expect((await ledgerFor(env, agentId, callId).claim(0, job!.generation)).ok).toBe(true);
+  });
+
+  it("Retell: if the delayed job is lost, the ledger's alarm sends it once the wait is over", async () => {
+    const agentId = await agentWith([THANKS]);
+    const callId = uniqueId("call");
+    const ended = fresh("retell", retellEnded, callId);
+    await post(`/calls/ended/retell?agent_id=${agentId}`, ended, await signRetell("retell-key", ended, Date.now()));
+    const stub = ledgerStub(env, agentId, callId);
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 600_000);
+    // The wait (and the watchdog's margin) has passed and the queue lost the delayed job.
+    await runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("UPDATE actions SET due_at = ?", Date.now() - 61_000));
+    const sends = await watchLedgerSends(agentId, callId);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(sends).toHaveBeenCalledTimes(1);
+    expect([...sends.mock.calls[0]![0]].map((m) => (m.body as { generation: number }).generation)).toEqual([2]);
   });
 
   it("Bland: the corrected transcript posted later replaces the stored one for what is not sent yet", async () => {
