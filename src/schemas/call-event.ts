@@ -39,7 +39,7 @@ export const CallEndedEvent = z
     transcript: z.string().nullish(),
     recording_url: z.url({ protocol: /^https?$/ }).max(2048).nullish(),
     ended_at: z.iso.datetime({ offset: true }).nullish().openapi({ example: "2026-03-10T15:04:05Z" }),
-    outcome: z.string().max(128).nullish().openapi({
+    outcome: z.string().min(1).max(128).nullish().openapi({
       description:
         "completed, confirmed, reschedule_requested, declined, no_answer, busy, voicemail, failed or unknown; any other string is kept as given",
       example: "confirmed",
