@@ -51,6 +51,17 @@ describe("calls that ran nothing are not consumed", () => {
     expect((await listed(`status=accepted&agent_id=${agentId}`)).map((c) => c.call_id)).toEqual([event.call_id]);
   });
 
+  it("concurrent re-posts after the fix run the call once", async () => {
+    const agentId = uniqueId("agent");
+    const event = callEvent({ agent_id: agentId });
+    await postEvent(event);
+    await putAgent(agentId, enabled([HOOK]));
+    const statuses = (await Promise.all(Array.from({ length: 10 }, () => postEvent(event)))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(9);
+    expect(await pendingJobs(agentId, event.call_id)).toHaveLength(1);
+  });
+
   it("a disabled agent's call is listed as disabled", async () => {
     const agentId = uniqueId("agent");
     await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: false, actions: [HOOK] } } });

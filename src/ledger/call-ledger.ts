@@ -142,7 +142,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const existing = this.callRow();
     if (existing?.status !== "accepted" && existing && plan.status === "accepted") {
       // Not consumed: its agent was unknown or off when it came, and is fixed now. Runs once.
-      return this.run(plan, agent, { reason: "re-post after the agent was fixed" });
+      return this.run(plan, agent, { reason: "re-post" });
     }
     if (existing) return this.repeat(event, existing.reason, options);
     const now = Date.now();
@@ -219,12 +219,22 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /** Adds a plan's actions to a stored call as its next run, and sends their jobs. */
-  private async run(plan: FollowUpPlan, agent: Agent | null, why: { reason: string }): Promise<IngestResult> {
+  /**
+   * Adds a plan's actions to a stored call as its next run, and sends their jobs. Delivery ids
+   * are derived before the writes (an await), so the writes check afterwards that no other
+   * request added actions meanwhile: a re-post that lost that race is a duplicate, a re-run
+   * derives its ids again.
+   */
+  private async run(plan: FollowUpPlan, agent: Agent | null, why: { reason: "re-post" | "re-run" }): Promise<IngestResult> {
     const call = this.callRow()!;
-    const existing = this.storedActions();
-    const first = existing.length;
-    const run = existing.reduce((max, a) => Math.max(max, a.run + 1), existing.length > 0 ? 1 : 0);
-    const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(call.agent_id, call.call_id, first + i)));
+    let first = this.storedActions().length;
+    let ids = await this.idsFrom(call, first, plan);
+    while (this.storedActions().length !== first) {
+      if (why.reason === "re-post") return { status: "duplicate", call_id: call.call_id, actions: this.actionSummaries(), reason: null };
+      first = this.storedActions().length;
+      ids = await this.idsFrom(call, first, plan);
+    }
+    const run = this.storedActions().reduce((max, a) => Math.max(max, a.run + 1), first > 0 ? 1 : 0);
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
@@ -242,6 +252,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.ctx.waitUntil(this.syncLog());
     const actions = added.map((a) => ({ id: a.delivery_id, index: a.idx, type: (JSON.parse(a.action) as Action).type }));
     return { status: "accepted", call_id: call.call_id, actions, reason: null };
+  }
+
+  private idsFrom(call: LedgerCall, first: number, plan: FollowUpPlan): Promise<string[]> {
+    return Promise.all(plan.actions.map((_, i) => deliveryId(call.agent_id, call.call_id, first + i)));
   }
 
   private insertActions(plan: FollowUpPlan, ids: string[], at: { first: number; run: number; dueAt: number; at: string }): void {
