@@ -2,6 +2,7 @@ import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
 import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
+import { CALL_ENDED_EXAMPLE } from "../src/schemas/call-event";
 
 export const ADMIN = { authorization: "Bearer test-admin-key" };
 export const INGEST = { authorization: "Bearer test-ingest-key" };
@@ -24,21 +25,9 @@ let counter = 0;
 /** A unique id per call, so tests never share a ledger. */
 export const uniqueId = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(counter++).toString(36)}`;
 
+/** The seed's call-ended event with a call id of its own (a copy: tests may change it). */
 export function callEvent(overrides: Record<string, unknown> = {}) {
-  return {
-    call_id: uniqueId("call"),
-    agent_id: "agent_abc123",
-    caller_number: "+14155551234",
-    duration_seconds: 230,
-    summary: "Caller inquired about order #12345. Agent confirmed delivery date of March 15.",
-    transcript: "Agent: Hello! Caller: Hi, about my order...",
-    recording_url: "https://recordings.example.com/call_xyz789",
-    ended_at: "2026-03-10T15:04:05Z",
-    outcome: "confirmed",
-    details: { delivery_date: "March 15" },
-    metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
-    ...overrides,
-  };
+  return { ...structuredClone(CALL_ENDED_EXAMPLE), call_id: uniqueId("call"), ...overrides };
 }
 
 export function request(method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN) {

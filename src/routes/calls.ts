@@ -1,7 +1,7 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { AppError, fieldProblem, validationFailed } from "../errors";
+import { AppError } from "../errors";
 import { acceptCall } from "../ingest/accept-call";
 import { CallEndedBody } from "../ingest/lenient-body";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
@@ -15,6 +15,7 @@ import { CallLog } from "../store/calls";
 import { DeliveryLog } from "../store/delivery-log";
 import { Outbox } from "../store/outbox";
 import { adminRoute } from "./admin-route";
+import { inUtc, timeBound, unreadableCursor } from "./listing";
 
 // Auth from headers first, then the body limit, then the signature over the limited body;
 // an agent's own ingest key is checked in the handler, once the event names its agent.
@@ -36,6 +37,15 @@ const CALL_ENDED_FORM_EXAMPLE = {
 
 // Typed apart: written inline, two alternatives here collapse the route's typed input to never.
 const ingestSecurity: { [scheme: string]: string[] }[] = [{ ingestKey: [] }, { ingestSignature: [] }];
+
+/** A stored call is named by its id, and by its agent when two agents share the id. */
+const CallParams = z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) });
+const CallQuery = z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) });
+
+/** The agent of a stored call: the one given, else the newest call with that id in the log. */
+async function agentOfCall(env: CloudflareBindings, callId: string, given: string | undefined): Promise<string | undefined> {
+  return given ?? (await new DeliveryLog(env.DB).callsById(callId))[0]?.agent_id;
+}
 
 export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -96,15 +106,15 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         "routes), the agent's name at acceptance, and for each action its configuration, delivery state and attempt log.",
       tags: ["calls"],
       request: {
-        params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
-        query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
+        params: CallParams,
+        query: CallQuery,
       },
       responses: { 200: json(CallLedgerView, "The ledger"), ...authErrors, ...notFound },
     }),
     async (c) => {
       const { call_id } = c.req.valid("param");
       const log = new DeliveryLog(c.env.DB);
-      const agentId = c.req.valid("query").agent_id ?? (await log.callsById(call_id))[0]?.agent_id;
+      const agentId = await agentOfCall(c.env, call_id, c.req.valid("query").agent_id);
       const snapshot = agentId ? await ledgerFor(c.env, agentId, call_id).snapshot() : null;
       if (!snapshot) throw new AppError("not_found", `no call "${call_id}"`);
       const actions = await Promise.all(
@@ -129,8 +139,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         query: z.object({
           agent_id: Identifier.optional(),
           status: Call.shape.status.optional(),
-          since: z.iso.datetime({ offset: true }).optional().openapi({ description: "received at or after (ISO 8601)" }),
-          until: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before (ISO 8601)" }),
+          since: timeBound("received at or after"),
+          until: timeBound("received before"),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           cursor: z.string().max(512).optional().openapi({ description: "next_cursor of the previous page" }),
         }),
@@ -168,10 +178,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       },
     }),
     async (c) => {
-      const q = c.req.valid("query");
-      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
-      const page = await new CallLog(c.env.DB).list({ ...q, since: iso(q.since), until: iso(q.until) });
-      if (!page) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous page")]);
+      const page = await new CallLog(c.env.DB).list(inUtc(c.req.valid("query")));
+      if (!page) throw unreadableCursor();
       return c.json(page, 200);
     },
   );
@@ -187,8 +195,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         "disabled or has no actions.",
       tags: ["calls"],
       request: {
-        params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
-        query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
+        params: CallParams,
+        query: CallQuery,
       },
       responses: {
         202: json(IngestResult, "The new deliveries, queued"),
@@ -199,7 +207,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { call_id } = c.req.valid("param");
-      const agentId = c.req.valid("query").agent_id ?? (await new DeliveryLog(c.env.DB).callsById(call_id))[0]?.agent_id;
+      const agentId = await agentOfCall(c.env, call_id, c.req.valid("query").agent_id);
       if (!agentId) throw new AppError("not_found", `no call "${call_id}"`);
       const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).get(agentId);
       const rerun = await ledgerFor(c.env, agentId, call_id).rerun(agent);
@@ -220,8 +228,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
         "state, and the counts this answers.",
       tags: ["calls"],
       request: {
-        params: z.object({ call_id: Identifier.max(256).openapi({ param: { name: "call_id", in: "path" } }) }),
-        query: z.object({ agent_id: Identifier.optional().openapi({ description: "Needed only when two agents share a call id" }) }),
+        params: CallParams,
+        query: CallQuery,
       },
       responses: {
         200: json(
@@ -236,7 +244,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { call_id } = c.req.valid("param");
-      const agentId = c.req.valid("query").agent_id ?? (await new DeliveryLog(c.env.DB).callsById(call_id))[0]?.agent_id;
+      const agentId = await agentOfCall(c.env, call_id, c.req.valid("query").agent_id);
       const erased = agentId ? await ledgerFor(c.env, agentId, call_id).erase() : null;
       if (!agentId || !erased) throw new AppError("not_found", `no call "${call_id}"`);
       const outbox_messages = await new Outbox(c.env.DB).deleteForCall(agentId, call_id);

@@ -10,25 +10,28 @@ import { jsonBody } from "../middleware/json-body";
 import { BULK_RETRY_MAX, bulkReplay } from "../pipeline/recovery";
 import { DeliveryLog } from "../store/delivery-log";
 import { adminRoute } from "./admin-route";
+import { inUtc, timeBound, unreadableCursor } from "./listing";
 
-const BULK_FILTERS = ["status", "type", "agent_id", "call_id", "since", "until"] as const;
+/** The filters of the delivery log: what `GET /deliveries` and the bulk retry both take. */
+const DeliveryFilters = z.object({
+  status: DeliveryStatus.optional(),
+  type: z.enum(ACTION_TYPES).optional(),
+  agent_id: Identifier.optional(),
+  call_id: Identifier.max(256).optional(),
+  since: timeBound("created at or after"),
+  until: timeBound("created before"),
+});
+const BULK_FILTERS = DeliveryFilters.keyof().options;
 
-const BulkRetryRequest = z
-  .object({
-    status: DeliveryStatus.optional(),
-    type: z.enum(ACTION_TYPES).optional(),
-    agent_id: Identifier.optional(),
-    call_id: Identifier.max(256).optional(),
-    since: z.iso.datetime({ offset: true }).optional().openapi({ description: "created at or after (ISO 8601)" }),
-    until: z.iso.datetime({ offset: true }).optional().openapi({ description: "created before (ISO 8601)" }),
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .max(BULK_RETRY_MAX)
-      .default(BULK_RETRY_MAX)
-      .openapi({ description: `How many deliveries this request replays at most (newest first); at most ${BULK_RETRY_MAX}` }),
-    cursor: z.string().max(512).optional().openapi({ description: "`next_cursor` of the previous request, to continue" }),
+const BulkRetryRequest = DeliveryFilters.extend({
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(BULK_RETRY_MAX)
+    .default(BULK_RETRY_MAX)
+    .openapi({ description: `How many deliveries this request replays at most (newest first); at most ${BULK_RETRY_MAX}` }),
+  cursor: z.string().max(512).optional().openapi({ description: "`next_cursor` of the previous request, to continue" }),
   })
   .strict()
   .openapi("BulkRetryRequest", {
@@ -60,13 +63,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         "`next_cursor` as `cursor` for the next page (null on the last).",
       tags: ["deliveries"],
       request: {
-        query: z.object({
-          status: DeliveryStatus.optional(),
-          type: z.enum(ACTION_TYPES).optional(),
-          agent_id: Identifier.optional(),
-          call_id: Identifier.max(256).optional(),
-          since: z.iso.datetime({ offset: true }).optional().openapi({ description: "created at or after (ISO 8601)" }),
-          until: z.iso.datetime({ offset: true }).optional().openapi({ description: "created before (ISO 8601)" }),
+        query: DeliveryFilters.extend({
           limit: z.coerce.number().int().min(1).max(200).default(50),
           cursor: z.string().max(512).optional(),
         }),
@@ -82,10 +79,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       },
     }),
     async (c) => {
-      const q = c.req.valid("query");
-      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
-      const page = await new DeliveryLog(c.env.DB).list({ ...q, since: iso(q.since), until: iso(q.until) });
-      if (!page) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous page")]);
+      const page = await new DeliveryLog(c.env.DB).list(inUtc(c.req.valid("query")));
+      if (!page) throw unreadableCursor();
       return c.json(page, 200);
     },
   );
@@ -119,10 +114,9 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           BULK_FILTERS.map((name) => fieldProblem([name], "one of these filters is required")),
         );
       }
-      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
       const { limit, ...filter } = body;
-      const result = await bulkReplay(c.env, { ...filter, since: iso(body.since), until: iso(body.until) }, limit);
-      if (!result) throw validationFailed("unreadable cursor", [fieldProblem(["cursor"], "use next_cursor from a previous answer")]);
+      const result = await bulkReplay(c.env, inUtc(filter), limit);
+      if (!result) throw unreadableCursor();
       return c.json(result, 202);
     },
   );

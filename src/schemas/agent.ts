@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isCountryCode } from "../lib/phone";
 import { Identifier } from "./call-event";
+import { PLATFORM_NAMES, type PlatformName } from "./platform-event";
 
 /**
  * Every top-level name a template may use: the one list that template validation, rendering
@@ -155,13 +156,9 @@ export const EmailTemplate = z
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 export const AgentTemplates = z.record(TemplateName, EmailTemplate);
 
-/** The voice platforms whose webhooks the relay reads natively. */
-export const PLATFORMS = ["vapi", "retell", "bland", "elevenlabs"] as const;
-export type Platform = (typeof PLATFORMS)[number];
-
 const PlatformAgentId = z.string().min(1).max(256);
 export const PlatformIds = z
-  .strictObject(Object.fromEntries(PLATFORMS.map((p) => [p, PlatformAgentId.optional()])) as Record<Platform, z.ZodOptional<typeof PlatformAgentId>>)
+  .strictObject(Object.fromEntries(PLATFORM_NAMES.map((p) => [p, PlatformAgentId.optional()])) as Record<PlatformName, z.ZodOptional<typeof PlatformAgentId>>)
   .openapi({
     description:
       "The platform's own agent or assistant id for this agent, per platform: a platform webhook naming it is routed here.",

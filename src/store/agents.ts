@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
-import { Agent, AgentConfig, type Platform, PostCallFollowUp } from "../schemas/agent";
+import { Agent, AgentConfig, PostCallFollowUp } from "../schemas/agent";
+import type { PlatformName } from "../schemas/platform-event";
 import { type IngestKeyRef, MAX_INGEST_KEYS } from "../security/ingest-keys";
 
 interface AgentRow {
@@ -136,7 +137,7 @@ export class AgentStore {
   }
 
   /** The agent a platform's own agent or assistant id belongs to, if any agent names it. */
-  async idForPlatform(platform: Platform, platformAgentId: string): Promise<string | null> {
+  async idForPlatform(platform: PlatformName, platformAgentId: string): Promise<string | null> {
     const row = await this.db
       .prepare("SELECT agent_id FROM agent_platform_ids WHERE platform = ? AND platform_agent_id = ?")
       .bind(platform, platformAgentId)
@@ -146,7 +147,7 @@ export class AgentStore {
 
   private async platformIdConflict(id: string, platformIds: [string, string][]): Promise<AppError> {
     for (const [platform, platformId] of platformIds) {
-      const owner = await this.idForPlatform(platform as Platform, platformId);
+      const owner = await this.idForPlatform(platform as PlatformName, platformId);
       if (owner && owner !== id) {
         return new AppError("conflict", `platform_ids.${platform} "${platformId}" already belongs to agent "${owner}"`);
       }
