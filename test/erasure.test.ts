@@ -70,6 +70,10 @@ describe("DELETE /calls/{call_id}", () => {
       expect(inLedger).not.toContain(trace);
       expect(inD1).not.toContain(trace);
     }
+    // Erasing again (say, after the first request died before the outbox was cleared) is safe.
+    const again = await request("DELETE", `/calls/${event.call_id}`);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as any).erased.outbox_messages).toBe(0);
     expect((await request("DELETE", `/calls/${uniqueId("nope")}`)).status).toBe(404);
   });
 });

@@ -444,8 +444,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       }
     });
     if (this.retentionEnded(now)) {
-      await this.ctx.storage.deleteAlarm();
+      // Data first: if the object dies between the two, the alarm left behind finds nothing
+      // and clears itself; the other order could strand the data with no alarm to delete it.
       await this.ctx.storage.deleteAll();
+      await this.ctx.storage.deleteAlarm();
       this.createSchema();
       return;
     }
