@@ -2,19 +2,25 @@
 // `npm run bench`: how much the relay costs compared with a Worker that does nothing, and
 // whether every accepted call-ended event is delivered to its webhook exactly once.
 //
-// One run starts a webhook sink, the relay (wrangler dev, fresh local state), a bare Worker
-// (bench/bare-worker.js) and a "do-floor" Worker (bench/do-floor-worker.js: one no-op SQLite
-// Durable Object per call, the floor of any one-DO-per-call design, which the relay is), then:
-//   1. throughput: autocannon against bare, do-floor, relay, bare, do-floor, relay (alternating
-//      averages out drift of a shared machine); after each relay round it waits for that round's
+// One run starts a webhook sink (which also plays Twilio and Resend), the relay (wrangler dev,
+// fresh local state, METER=true), a bare Worker (bench/bare-worker.js) and two Durable Object
+// floors (bench/do-floor-worker.js: one row inserted into a fresh object per call, "do-floor",
+// the floor of the relay's one-ledger-per-call shape; or into one of 64 warm objects,
+// "warm-floor", the floor of a sharded ledger), then:
+//   1. throughput: autocannon against each target in turn, twice (alternating averages out
+//      drift of a shared machine); after each relay round it waits for that round's
 //      deliveries, so their work does not slow the next round;
-//   2. end to end: posts N more events and times each from its 202 to its arrival at the sink;
-//   3. waits for every event accepted during the run to arrive, and counts losses and duplicates.
+//   2. burst: posts N more events back to back and times each from its 202 to its arrival;
+//   3. steady: posts at half the relay's measured ingest rate and times the same;
+//   4. cost: posts events for the seed's three-action agent (SMS, webhook, email) and reads the
+//      relay's billable-operation counters (GET /usage) before and after, priced with
+//      bench/prices.json;
+//   5. waits for every event accepted during the run to arrive, and counts losses and duplicates.
 // Prints a table, writes bench/results.json, and exits non-zero if anything was lost.
 //
 //   npm run bench -- --duration 5 --connections 20   shorter rounds
 //   npm run bench -- --only bare                      just the baseline (checks the harness)
-//   npm run bench -- --only do-floor                  just the Durable Object floor
+//   npm run bench -- --only do-floor                  just the per-call Durable Object floor
 
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -31,14 +37,25 @@ import { median, percentile, round } from "./lib/stats.mjs";
 
 const BENCH_DIR = path.join(projectRoot, "bench");
 const AGENT_ID = "agent_bench";
-const TARGETS = ["bare", "do-floor", "relay"]; // also the order of each throughput round
+/** The seed's agent (an SMS, a webhook and an email): what the cost phase meters. */
+const SEED_AGENT_ID = "agent_seed";
+const SEED_ACTIONS = (webhookUrl) => [
+  { type: "sms", template: "Thanks for calling {agent_name}! Your reference number is {call_id}." },
+  { type: "webhook", url: webhookUrl, include_transcript: true, include_recording_url: true },
+  { type: "email", to: "{caller_email}", subject: "Your call summary — {date}", body_template: "call_summary" },
+];
+const TARGETS = ["bare", "warm-floor", "do-floor", "relay"]; // also the order of each throughput round
+/** The warm floor's number of objects: calls are spread over them by a hash of agent and call. */
+const WARM_SHARDS = 64;
 
 const OPTIONS = {
   duration: { type: "string", default: "10", help: "seconds per throughput round" },
   connections: { type: "string", default: "50", help: "autocannon connections" },
   rounds: { type: "string", default: "2", help: "throughput rounds per target" },
   warmup: { type: "string", default: "2", help: "seconds of unmeasured load per target first" },
-  events: { type: "string", default: "1000", help: "events in the end-to-end batch (0 skips it)" },
+  events: { type: "string", default: "1000", help: "events in the end-to-end burst (0 skips it)" },
+  steady: { type: "string", default: "10", help: "seconds of steady load at half the relay's ingest rate (0 skips it)" },
+  "cost-events": { type: "string", default: "300", help: "seed-agent events whose billable operations are metered (0 skips it)" },
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
   only: { type: "string", help: "bare, do-floor or relay: benchmark one target" },
@@ -65,15 +82,22 @@ async function main() {
     await applyMigrations();
   }
   const servers = await startServers(targets, secrets, relayBuild);
-  if (withRelay) await configureAgent(servers.relay, secrets.ADMIN_API_KEY, sink.url);
+  if (withRelay) {
+    await configureAgent(servers.relay, secrets.ADMIN_API_KEY, AGENT_ID, [
+      { type: "webhook", url: sink.url, include_transcript: true, include_recording_url: true },
+    ]);
+    await configureAgent(servers.relay, secrets.ADMIN_API_KEY, SEED_AGENT_ID, SEED_ACTIONS(sink.url));
+  }
 
   const accepted = new Map(); // every relay call_id answered 202, throughput phase included
   const runId = randomBytes(3).toString("hex");
   const throughput = await runThroughput({ settings, servers, secrets, accepted, runId, targets });
   const endToEnd = withRelay && settings.events > 0 ? await runEndToEnd({ settings, servers, secrets, accepted, runId }) : null;
+  const steady = withRelay && settings.steadySeconds > 0 ? await runSteady({ settings, servers, secrets, accepted, runId, throughput }) : null;
+  const cost = withRelay && settings.costEvents > 0 ? await runCost({ settings, servers, secrets, runId }) : null;
   const delivery = withRelay ? await finalDelivery(accepted, settings.timeout) : null;
 
-  const results = buildResults({ settings, throughput, endToEnd, delivery });
+  const results = buildResults({ settings, throughput, endToEnd, steady, cost, delivery });
   printReport(results);
   writeFileSync(path.join(BENCH_DIR, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log("\nWrote bench/results.json");
@@ -107,6 +131,8 @@ function readSettings() {
     rounds: number("rounds", 1),
     warmupSeconds: number("warmup", 0),
     events: number("events", 0),
+    steadySeconds: number("steady", 0),
+    costEvents: number("cost-events", 0),
     concurrency: number("concurrency", 1),
     timeout: number("timeout", 1),
     only: values.only ?? null,
@@ -199,7 +225,7 @@ async function startServers(targets, secrets, relayBuild) {
       // do-floor Worker when an event goes through its Durable Object (so a broken binding or
       // migration fails here, not as a round of errors).
       if (target === "relay") return waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
-      if (target === "do-floor") {
+      if (target === "do-floor" || target === "warm-floor") {
         const init = { method: "POST", headers: { "content-type": "application/json" }, body: callEndedBody("bench_ready", AGENT_ID) };
         return waitUntilReady(child, `${baseUrl}/calls/ended`, { init, isReady: (status) => status === 202 });
       }
@@ -210,9 +236,19 @@ async function startServers(targets, secrets, relayBuild) {
 }
 
 function relayArgs(secrets, build) {
-  // An explicit --env-file replaces .dev.vars entirely (wrangler loads one or the other).
+  // An explicit --env-file replaces .dev.vars entirely (wrangler loads one or the other), so no
+  // OUTBOX: the seed agent's SMS and email go to Twilio and Resend, both played by the sink.
   const envFile = path.join(runDir, "relay.env");
-  writeFileSync(envFile, formatEnvFile(secrets), { mode: 0o600 });
+  const providers = {
+    TWILIO_ACCOUNT_SID: "ACbench",
+    TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex"),
+    TWILIO_FROM: "+14155550100",
+    TWILIO_BASE_URL: `${sink.origin}/twilio`,
+    RESEND_API_KEY: `re_${randomBytes(16).toString("hex")}`,
+    EMAIL_FROM: "Bench <bench@example.com>",
+    RESEND_BASE_URL: `${sink.origin}/resend`,
+  };
+  writeFileSync(envFile, formatEnvFile({ ...secrets, ...providers }), { mode: 0o600 });
   return [
     build.script,
     "--no-bundle",
@@ -221,37 +257,36 @@ function relayArgs(secrets, build) {
     "--env-file", envFile,
     // The sink listens on 127.0.0.1, which the relay refuses unless told otherwise.
     "--var", "ALLOW_PRIVATE_TARGETS:true",
+    // Count billable operations (GET /usage), for the cost phase.
+    "--var", "METER:true",
   ];
 }
 
-/** The bare and do-floor Workers: bench/<target>-worker.js with bench/<target>.wrangler.toml. */
+/**
+ * The bare and floor Workers: bench/<script>-worker.js with bench/<script>.wrangler.toml; the
+ * warm floor is the do-floor Worker with its calls spread over WARM_SHARDS objects.
+ */
 function baselineArgs(target) {
   const date = projectCompatibilityDate();
+  const script = target === "warm-floor" ? "do-floor" : target;
   // Served from a copy of its config, like the relay, so wrangler's scratch dir (.wrangler/,
   // next to the config) lands in the run dir rather than in bench/.
   const config = path.join(runDir, `${target}.wrangler.toml`);
-  copyFileSync(path.join(BENCH_DIR, `${target}.wrangler.toml`), config);
+  copyFileSync(path.join(BENCH_DIR, `${script}.wrangler.toml`), config);
   return [
-    path.join(BENCH_DIR, `${target}-worker.js`),
+    path.join(BENCH_DIR, `${script}-worker.js`),
     "--config", config,
     "--persist-to", path.join(runDir, `${target}-state`),
     ...(date ? ["--compatibility-date", date] : []),
+    ...(target === "warm-floor" ? ["--var", `SHARDS:${WARM_SHARDS}`] : []),
   ];
 }
 
-async function configureAgent(relay, adminKey, webhookUrl) {
-  const response = await fetch(`${relay.baseUrl}/agents/${AGENT_ID}`, {
+async function configureAgent(relay, adminKey, agentId, actions) {
+  const response = await fetch(`${relay.baseUrl}/agents/${agentId}`, {
     method: "PATCH",
     headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: "Bench Agent",
-      voice_tools: {
-        post_call_follow_up: {
-          enabled: true,
-          actions: [{ type: "webhook", url: webhookUrl, include_transcript: true, include_recording_url: true }],
-        },
-      },
-    }),
+    body: JSON.stringify({ name: "Bench Agent", voice_tools: { post_call_follow_up: { enabled: true, actions } } }),
   });
   const body = await response.text();
   if (response.status !== 200 && response.status !== 201) {
@@ -325,6 +360,71 @@ async function runEndToEnd({ settings, servers, secrets, accepted, runId }) {
   for (const [callId, at] of batch.accepted) accepted.set(callId, at);
   await waitForDeliveries(batch.accepted, settings.timeout);
   return batch;
+}
+
+/**
+ * A steady load at half the relay's measured ingest rate: what a deployment sees on an ordinary
+ * busy day, where accepted-to-delivered latency is what matters.
+ */
+async function runSteady({ settings, servers, secrets, accepted, runId, throughput }) {
+  const capacity = summarizeTarget(throughput, "relay")?.requestsPerSecond ?? 0;
+  const perSecond = Math.max(1, Math.round(capacity / 2));
+  const count = Math.round(perSecond * settings.steadySeconds);
+  console.log(`Steady: ${count} events at ${perSecond}/s (half of ${round(capacity)} req/s)...`);
+  const batch = await postEvents({
+    url: `${servers.relay.baseUrl}/calls/ended`,
+    headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
+    count,
+    concurrency: Math.max(10, perSecond),
+    perSecond,
+    nextCallId: callIdSource(`bench_${runId}_steady`),
+    agentId: AGENT_ID,
+  });
+  for (const [callId, at] of batch.accepted) accepted.set(callId, at);
+  await waitForDeliveries(batch.accepted, settings.timeout);
+  return { perSecond, ...endToEndFigures(batch) };
+}
+
+/**
+ * The seed's three-action agent under a steady load, metered: GET /usage before and after, once
+ * every SMS, email and webhook has arrived and the ledgers have caught up with the log.
+ */
+async function runCost({ settings, servers, secrets, runId }) {
+  const usage = async () => {
+    const response = await fetch(`${servers.relay.baseUrl}/usage`, { headers: { authorization: `Bearer ${secrets.ADMIN_API_KEY}` } });
+    if (response.status !== 200) throw new Error(`GET /usage answered ${response.status}: is METER=true?`);
+    return (await response.json()).usage;
+  };
+  console.log(`Cost: ${settings.costEvents} events for the seed's three-action agent...`);
+  const before = await usage();
+  const batch = await postEvents({
+    url: `${servers.relay.baseUrl}/calls/ended`,
+    headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
+    count: settings.costEvents,
+    concurrency: 10,
+    perSecond: 50,
+    nextCallId: callIdSource(`bench_${runId}_cost`),
+    agentId: SEED_AGENT_ID,
+  });
+  const calls = batch.accepted.size;
+  const deadline = now() + settings.timeout * 1000;
+  const arrived = () => {
+    const webhooks = [...batch.accepted.keys()].filter((id) => sink.deliveries.has(id)).length;
+    const sms = [...batch.accepted.keys()].filter((id) => sink.messages.sms.has(id)).length;
+    return { webhooks, sms, emails: sink.messages.email.size };
+  };
+  let counts = arrived();
+  while ((counts.webhooks < calls || counts.sms < calls || counts.emails < calls) && now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sink.collect();
+    counts = arrived();
+  }
+  // The last log writes run after the deliveries they record.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const after = await usage();
+  const perCall = Object.fromEntries(Object.keys(after).map((k) => [k, round((after[k] - before[k]) / calls, 3)]));
+  const duplicates = [...sink.messages.sms.values(), ...sink.messages.email.values()].filter((n) => n > 1).length;
+  return { calls, arrived: counts, duplicateMessages: duplicates, perCall, dollars: priceCalls(perCall) };
 }
 
 async function finalDelivery(accepted, timeoutSeconds) {
@@ -423,9 +523,40 @@ function ratioOf(a, b) {
   };
 }
 
-const RATIOS = [["relay", "bare"], ["relay", "do-floor"], ["do-floor", "bare"]];
+const RATIOS = [["relay", "bare"], ["relay", "do-floor"], ["do-floor", "bare"], ["warm-floor", "bare"], ["do-floor", "warm-floor"]];
 
-function buildResults({ settings, throughput, endToEnd, delivery }) {
+/** bench/prices.json: Cloudflare's published prices, with the date they were read. */
+function readPrices() {
+  return JSON.parse(readFileSync(path.join(BENCH_DIR, "prices.json"), "utf8"));
+}
+
+/**
+ * Dollars for the metered operations of one call: per million calls at list price (nothing
+ * included), and the month's bill at several volumes once the plan's included amounts are
+ * used up (the plan's base fee included).
+ */
+function priceCalls(perCall) {
+  const prices = readPrices();
+  const lines = Object.entries(prices.operations).map(([name, p]) => {
+    const quantity = p.per_call_from.reduce((sum, key) => sum + (perCall[key] ?? 0), 0) * (p.factor ?? 1);
+    return { name, quantity: round(quantity, 3), unit: p.unit, dollarsPerMillionCalls: round(quantity * p.usd_per_million, 3), p };
+  });
+  const perMillion = lines.reduce((sum, l) => sum + l.dollarsPerMillionCalls, 0);
+  const monthly = Object.fromEntries(
+    prices.volumes.map((calls) => {
+      const usage = lines.reduce((sum, l) => sum + (Math.max(0, l.quantity * calls - l.p.included_per_month) / 1e6) * l.p.usd_per_million, 0);
+      return [calls, round(prices.base_usd_per_month + usage, 2)];
+    }),
+  );
+  return {
+    pricesRead: prices.read_on,
+    perMillionCalls: round(perMillion, 2),
+    lines: lines.map(({ p: _p, ...line }) => line),
+    monthlyBill: monthly,
+  };
+}
+
+function buildResults({ settings, throughput, endToEnd, steady, cost, delivery }) {
   const summaries = Object.fromEntries(TARGETS.map((target) => [target, summarizeTarget(throughput, target)]));
   const ratios = Object.fromEntries(RATIOS.map(([a, b]) => [`${a}/${b}`, ratioOf(summaries[a], summaries[b])]));
   return {
@@ -447,6 +578,8 @@ function buildResults({ settings, throughput, endToEnd, delivery }) {
       })),
     },
     endToEnd: endToEnd ? endToEndFigures(endToEnd) : null,
+    steady,
+    cost,
     delivery,
   };
 }
@@ -459,7 +592,7 @@ function table(rows) {
 const show = (value, unit = "") => (value === null || value === undefined ? "-" : `${value}${unit}`);
 
 function printReport(results) {
-  const { settings, throughput, endToEnd, delivery } = results;
+  const { settings, throughput, endToEnd, steady, cost, delivery } = results;
   console.log(`\nThroughput: ${settings.connections} connections, ${settings.durationSeconds} s per round, ~1 KB call-ended events`);
   const rows = [["", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "drain s"]];
   for (const r of throughput.rounds) {
@@ -489,6 +622,31 @@ function printReport(results) {
       ]),
     );
     if (Object.keys(endToEnd.rejected).length) console.log(`not accepted: ${JSON.stringify(endToEnd.rejected)}`);
+  }
+  if (steady) {
+    console.log(`\nSteady: ${steady.accepted} events at ${steady.perSecond}/s (half the relay's ingest rate)`);
+    console.log(
+      table([
+        ["accepted", `${steady.accepted} / ${steady.posted}`],
+        ["deliveries/s", show(steady.deliveriesPerSecond)],
+        ["accepted→delivered p50", show(steady.latencyP50, " ms")],
+        ["accepted→delivered p99", show(steady.latencyP99, " ms")],
+      ]),
+    );
+  }
+  if (cost) {
+    console.log(`\nCost per call: seed agent (SMS, webhook, email), ${cost.calls} calls; prices of ${cost.dollars.pricesRead}`);
+    const { webhooks, sms, emails } = cost.arrived;
+    console.log(`arrived: ${webhooks} webhooks, ${sms} SMS, ${emails} emails; duplicated messages: ${cost.duplicateMessages}`);
+    const rows = [["", "per call", "unit", "$ / M calls"]];
+    for (const line of cost.dollars.lines) rows.push([line.name, line.quantity, line.unit, line.dollarsPerMillionCalls]);
+    rows.push(["total", "", "", cost.dollars.perMillionCalls]);
+    console.log(table(rows));
+    console.log(
+      `monthly bill, plan fee included: ${Object.entries(cost.dollars.monthlyBill)
+        .map(([calls, usd]) => `${Number(calls).toLocaleString("en-US")} calls $${usd}`)
+        .join(", ")}`,
+    );
   }
   if (delivery) {
     console.log("\nDelivery over the whole run");

@@ -10,6 +10,7 @@ import { registerDeliveryRoutes } from "./routes/deliveries";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerOutboxRoutes } from "./routes/outbox";
 import { registerPlatformCallRoutes } from "./routes/platform-calls";
+import { registerUsageRoutes } from "./routes/usage";
 
 /** Headers of a framework error's own response worth keeping, e.g. a challenge or Allow. */
 const KEPT_HEADERS = ["www-authenticate", "retry-after", "allow"];
@@ -61,6 +62,7 @@ export function createApp() {
   registerPlatformCallRoutes(app);
   registerDeliveryRoutes(app);
   registerOutboxRoutes(app);
+  registerUsageRoutes(app);
 
   app.notFound((c) => problemResponse(new AppError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err) => toResponse(err));

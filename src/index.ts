@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { readConfig } from "./config";
+import { count, meterBatch, metered } from "./lib/meter";
 import { consumeActions, consumeDeadLetters } from "./pipeline/consumer";
 import { sweepExpired } from "./store/retention";
 
@@ -10,13 +11,18 @@ const app = createApp();
 // Annotated rather than inferred: the generated Env type refers back to this module, and an
 // inferred type here would make every route's types circular.
 const worker: ExportedHandler<CloudflareBindings> = {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  fetch(request, env, ctx) {
+    count(env, "worker_invocations");
+    return app.fetch(request, metered(env), ctx);
+  },
   async queue(batch, env) {
-    if (batch.queue.startsWith("actions-dlq")) return consumeDeadLetters(batch, env);
-    return consumeActions(batch, env, { fetch: (input, init) => fetch(input, init) });
+    count(env, "worker_invocations");
+    if (batch.queue.startsWith("actions-dlq")) return consumeDeadLetters(meterBatch(env, batch), metered(env));
+    return consumeActions(meterBatch(env, batch), metered(env), { fetch: (input, init) => fetch(input, init) });
   },
   async scheduled(controller, env) {
-    await sweepExpired(env.DB, readConfig(env).retentionDays, controller.scheduledTime);
+    count(env, "worker_invocations");
+    await sweepExpired(metered(env).DB, readConfig(env).retentionDays, controller.scheduledTime);
   },
 };
 

@@ -1,6 +1,7 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
+import { ledgerStub } from "../src/ledger/client";
 import type { Job } from "../src/ledger/plan";
 import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
 
@@ -111,7 +112,10 @@ describe("GET /calls", () => {
   it("pages newest first with a cursor and filters by time", async () => {
     const agentId = uniqueId("agent");
     await putAgent(agentId, enabled([HOOK]));
-    for (let i = 0; i < 3; i++) await postEvent(callEvent({ agent_id: agentId }));
+    const events = [callEvent({ agent_id: agentId }), callEvent({ agent_id: agentId }), callEvent({ agent_id: agentId })];
+    for (const event of events) await postEvent(event);
+    // Nothing consumes their jobs here: each ledger's alarm logs the call (due 30 s after acceptance; run now).
+    for (const event of events) await runDurableObjectAlarm(ledgerStub(env, agentId, event.call_id));
     await listed(`agent_id=${agentId}`);
     await vi.waitFor(async () => {
       const all = (await (await request("GET", `/calls?agent_id=${agentId}`)).json()) as any;

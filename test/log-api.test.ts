@@ -1,5 +1,7 @@
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
+import { ledgerStub } from "../src/ledger/client";
+import { callEvent, postEvent, putAgent, request, uniqueId } from "./helpers";
 
 async function waitForLog(path: string, ready: (body: any) => boolean) {
   // The ledger mirrors itself into D1 right after answering; give that write a moment.
@@ -17,6 +19,12 @@ describe("delivery log API", () => {
     await putAgent(agentId);
     const event = callEvent({ agent_id: agentId });
     await postEvent(event);
+    // With its agent named, the call is read from its ledger at once.
+    const direct = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(direct.actions.map((a: any) => a.status)).toEqual(["pending", "pending", "pending"]);
+    // Without, it is found through the log: nothing consumes the jobs here, so the ledger's alarm
+    // logs it (due 30 s after acceptance; run now).
+    await runDurableObjectAlarm(ledgerStub(env, agentId, event.call_id));
     const call = await waitForLog(`/calls/${event.call_id}`, (b) => b.call_id === event.call_id);
     expect(call).toMatchObject({ agent_id: agentId, status: "accepted", action_count: 3, reason: null });
     expect(call.event).toEqual(event);
@@ -35,7 +43,9 @@ describe("delivery log API", () => {
     const start = new Date().toISOString();
     const events = [callEvent({ agent_id: agentId }), callEvent({ agent_id: agentId })];
     for (const e of events) await postEvent(e);
-    for (const e of events) await pendingJobs(agentId, e.call_id);
+    // Nothing consumes their jobs here: the log gets the pending deliveries from each ledger's
+    // alarm, which is due 30 s after acceptance (run now).
+    for (const e of events) await runDurableObjectAlarm(ledgerStub(env, agentId, e.call_id));
 
     const all = await waitForLog(`/deliveries?agent_id=${agentId}`, (b) => b.deliveries.length === 6);
     expect(new Set(all.deliveries.map((d: any) => d.status))).toEqual(new Set(["pending"]));

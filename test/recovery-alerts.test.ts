@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ledgerStub } from "../src/ledger/client";
 import type { Job } from "../src/ledger/plan";
 import worker from "../src/index";
-import { bringForwardTarget } from "../src/pipeline/recovery";
+import { bringForwardTarget, noteWaiting } from "../src/pipeline/recovery";
 import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
@@ -166,6 +166,20 @@ describe("a recovered webhook target", () => {
     expect(kvPut).toHaveBeenCalledTimes(1);
     // Within the minute the same target is not brought forward again.
     expect(await bringForwardTarget(env, url, "dlv_other")).toMatchObject({ brought: 0, throttled: true });
+  });
+});
+
+describe("a healthy webhook target", () => {
+  it("is looked up in the log once per ten seconds per isolate, and again as soon as a delivery to it waits", async () => {
+    const url = `https://crm-${uniqueId("quiet")}.example.com/hook`;
+    const reads = vi.spyOn(env.DB, "prepare");
+    expect(await bringForwardTarget(env, url, "dlv_a")).toEqual({ waiting: 0, brought: 0, throttled: false });
+    expect(await bringForwardTarget(env, url, "dlv_b")).toEqual({ waiting: 0, brought: 0, throttled: true });
+    expect(reads).toHaveBeenCalledTimes(1);
+    noteWaiting(url);
+    expect(await bringForwardTarget(env, url, "dlv_c")).toEqual({ waiting: 0, brought: 0, throttled: false });
+    expect(reads).toHaveBeenCalledTimes(2);
+    vi.restoreAllMocks();
   });
 });
 

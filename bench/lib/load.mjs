@@ -76,16 +76,24 @@ export async function throughputRound({ url, headers, connections, durationSecon
   };
 }
 
-/** Posts `count` events, `concurrency` at a time, and returns when each was accepted. */
-export async function postEvents({ url, headers, count, concurrency, nextCallId, agentId }) {
+/**
+ * Posts `count` events, `concurrency` at a time, and returns when each was accepted. With
+ * `perSecond`, the posts are spread evenly at that rate (a steady load) instead of back to back.
+ */
+export async function postEvents({ url, headers, count, concurrency, nextCallId, agentId, perSecond = null }) {
   const accepted = new Map(); // call_id -> accepted at (epoch ms)
   const failures = new Map(); // status or error -> count
   let remaining = count;
+  let issued = 0;
   const startedAt = now();
 
   async function lane() {
     while (remaining > 0) {
       remaining--;
+      if (perSecond) {
+        const due = startedAt + (issued++ * 1000) / perSecond;
+        if (due > now()) await new Promise((resolve) => setTimeout(resolve, due - now()));
+      }
       const callId = nextCallId();
       try {
         const response = await fetch(url, {

@@ -7,14 +7,19 @@ import { Worker } from "node:worker_threads";
 export async function startSink() {
   const worker = new Worker(new URL("./sink-thread.mjs", import.meta.url));
   const [ready] = await once(worker, "message");
-  const deliveries = new Map(); // call_id -> { first, count }
+  const deliveries = new Map(); // webhooks: call_id -> { first, count }
+  const messages = { sms: new Map(), email: new Map() }; // key -> count
   const totals = { malformed: 0, unsigned: 0 };
 
   /** Pulls the arrivals recorded since the last call into `deliveries`. */
   async function collect() {
     worker.postMessage({ type: "collect" });
     const [message] = await once(worker, "message");
-    for (const [callId, at] of message.arrivals) {
+    for (const [kind, callId, at] of message.arrivals) {
+      if (kind !== "webhook") {
+        messages[kind].set(callId, (messages[kind].get(callId) ?? 0) + 1);
+        continue;
+      }
       const seen = deliveries.get(callId);
       if (seen) seen.count++;
       else deliveries.set(callId, { first: at, count: 1 });
@@ -30,5 +35,6 @@ export async function startSink() {
     await worker.terminate();
   }
 
-  return { url: `http://127.0.0.1:${ready.port}/hook`, deliveries, totals, collect, close };
+  const origin = `http://127.0.0.1:${ready.port}`;
+  return { url: `${origin}/hook`, origin, deliveries, messages, totals, collect, close };
 }

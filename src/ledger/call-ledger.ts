@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
+import { count, meterSql, metered } from "../lib/meter";
 import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
@@ -85,7 +86,8 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0);
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
+    log_mark TEXT);
   CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS raw_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS actions (
@@ -98,7 +100,7 @@ const SCHEMA = `
     run INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS attempts (
     idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (idx, number));
+    PRIMARY KEY (idx, number)) WITHOUT ROWID;
 `;
 
 /** Columns added since the first release; ledgers created before them gain them on load. */
@@ -112,7 +114,22 @@ const ADDED_COLUMNS = [
   "ALTER TABLE actions ADD COLUMN logged_version INTEGER NOT NULL DEFAULT 0",
   "ALTER TABLE actions ADD COLUMN run INTEGER NOT NULL DEFAULT 0",
   "ALTER TABLE call ADD COLUMN agent_country TEXT",
+  "ALTER TABLE call ADD COLUMN log_mark TEXT",
 ];
+
+/**
+ * How far the delivery log has caught up with this ledger: the call row, each action's version
+ * and each action's attempts up to a number. One row, so confirming a log write costs one row
+ * written however many actions and attempts it carried.
+ */
+interface LogMark {
+  call: boolean;
+  actions: Record<number, number>;
+  attempts: Record<number, number>;
+}
+
+/** An alarm moving later than this is moved; a smaller move is left to the earlier alarm, which re-arms. */
+const ALARM_SLACK_MS = 300_000;
 
 /**
  * One per agent_id + call_id. The single place that decides whether a call was already
@@ -126,11 +143,16 @@ const ADDED_COLUMNS = [
  */
 export class CallLedger extends DurableObject<CloudflareBindings> {
   private readonly sql: SqlStorage;
+  /** The alarm as last set or read; every setAlarm is billed as a row written, so it is not repeated. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
+    super(ctx, metered(env));
+    this.sql = meterSql(env, ctx.storage.sql);
     this.createSchema();
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
   }
 
   /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
@@ -166,8 +188,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     });
     this.arm();
 
-    await this.sendJobs(this.storedActions().filter((row) => isActive(row.state)).map((row) => this.jobFor(row)));
-    this.ctx.waitUntil(this.syncLog());
+    const active = this.storedActions().filter((row) => isActive(row.state));
+    await this.sendJobs(active.map((row) => this.jobFor(row)));
+    // A call whose actions run now is logged with their first results, moments from now, in
+    // one write: logging it pending first would write each delivery row (and every index over
+    // it) twice. The alarm logs it if they are slow. Anything else is logged at once.
+    if (active.length === 0 || dueAt > now) this.ctx.waitUntil(this.syncLog());
     const actions = plan.actions.map(({ action }, idx) => ({ id: ids[idx]!, index: idx, type: action.type }));
     return { status: "accepted", call_id: event.call_id, actions, reason: plan.reason };
   }
@@ -177,7 +203,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const duplicate = () => ({ status: "duplicate" as const, call_id: event.call_id, actions: this.actionSummaries(), reason });
     const mode = options.onDuplicate ?? "ignore";
     if (mode === "ignore" || JSON.stringify(event) === JSON.stringify(this.event())) {
-      // A retry of a post whose first answer was lost: make sure the work it started is watched.
+      // A retry of a post whose first answer was lost: make sure the work it started is watched,
+      // whatever this object believes its alarm to be.
+      this.alarmAt = null;
       this.arm();
       return duplicate();
     }
@@ -238,10 +266,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?, logged = 0",
+        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?, log_mark = ?",
         agent?.name ?? call.agent_name,
         JSON.stringify(agent?.templates ?? {}),
         agent?.default_country ?? null,
+        JSON.stringify({ ...this.logMark(), call: false }),
       );
       this.insertActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() });
     });
@@ -342,7 +371,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }
     const next = this.apply(row, change, attempt);
     if (next.state === "retrying") await this.sendJobs([this.jobFor(next)]);
-    await this.syncLog();
+    // Not awaited: the consumer moves on to the next job while D1 takes the write. The result
+    // is committed here and the alarm, armed while the log lags, writes it if this fails.
+    this.ctx.waitUntil(this.syncLog());
     return true;
   }
 
@@ -399,12 +430,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     const attempts = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n;
     this.ctx.storage.transactionSync(() => {
+      // Every attempt is rewritten below, so the log takes them all again.
+      this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify({ ...this.logMark(), attempts: {} }));
       this.sql.exec("DELETE FROM event_chunks");
       this.sql.exec("DELETE FROM raw_chunks");
       this.writeChunks("event_chunks", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
       for (const row of this.storedActions()) this.write(row, decideErase(row, now));
       this.sql.exec(
-        `UPDATE attempts SET logged = 0, record = json_object('outcome', json_extract(record, '$.outcome'),
+        `UPDATE attempts SET record = json_object('outcome', json_extract(record, '$.outcome'),
            'started_at', json_extract(record, '$.started_at'), 'duration_ms', json_extract(record, '$.duration_ms'),
            'status_code', json_extract(record, '$.status_code'), 'provider', json_extract(record, '$.provider'))`,
       );
@@ -434,7 +467,17 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * and logged, deletes it when its retention ends.
    */
   override async alarm(): Promise<void> {
-    const now = Date.now();
+    const started = Date.now();
+    count(this.env, "durable_object_requests");
+    try {
+      await this.watch(started);
+    } finally {
+      count(this.env, "durable_object_ms", Date.now() - started);
+    }
+  }
+
+  private async watch(now: number): Promise<void> {
+    this.alarmAt = null; // this one has fired
     const margin = this.marginMs();
     const jobs: Job[] = [];
     this.ctx.storage.transactionSync(() => {
@@ -449,6 +492,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       await this.ctx.storage.deleteAll();
       await this.ctx.storage.deleteAlarm();
       this.createSchema();
+      this.alarmAt = null;
       return;
     }
     this.arm();
@@ -490,10 +534,17 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       settledAt: this.settledAt(rows),
       retentionMs: readConfig(this.env).retentionDays * 86_400_000,
     });
+    // An alarm already set earlier fires first, finds nothing due and arms again, so it is
+    // left alone unless the new time is much later (a long backoff, the end of retention).
+    const current = this.alarmAt;
+    if (at === current || (at !== null && current !== null && at > current && at - current < ALARM_SLACK_MS)) return;
     // Storage writes issued without an await in between commit together (write coalescing),
     // so the alarm cannot be lost while the change it guards is kept.
     if (at === null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
+    // Billed as a row written, like a delete.
+    count(this.env, "sqlite_rows_written");
   }
 
   private async sendJobs(jobs: Job[]): Promise<void> {
@@ -520,12 +571,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private async syncLog(): Promise<void> {
     const call = this.callRow();
     if (!call) return;
-    const rows = this.storedActions().filter((a) => a.version > a.logged_version);
-    const attempts = this.sql
-      .exec<{ idx: number; number: number; record: string }>("SELECT idx, number, record FROM attempts WHERE logged = 0")
-      .toArray();
-    const callUnlogged = call.logged === 0;
-    if (!callUnlogged && rows.length === 0 && attempts.length === 0) return;
+    const mark = this.logMark();
+    const rows = this.storedActions().filter((a) => a.version > (mark.actions[a.idx] ?? 0));
+    const attempts = this.unloggedAttempts(mark);
+    if (mark.call && rows.length === 0 && attempts.length === 0) return;
     const ids = new Map(this.storedActions().map((a) => [a.idx, a.delivery_id]));
     const logged: LoggedAttempt[] = attempts.map((a) => ({
       deliveryId: ids.get(a.idx)!,
@@ -534,7 +583,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }));
     try {
       await new DeliveryLog(this.env.DB).write({
-        ...(callUnlogged ? { call } : {}),
+        ...(mark.call ? {} : { call }),
         actions: rows.map((a) => this.actionRow(a, call)),
         attempts: logged,
       });
@@ -542,19 +591,40 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       console.error("ledger: delivery log write failed; the alarm will retry", { call_id: call.call_id, error: String(err) });
       return;
     }
-    this.ctx.storage.transactionSync(() => {
-      if (callUnlogged) this.sql.exec("UPDATE call SET logged = 1");
-      for (const a of rows) this.sql.exec("UPDATE actions SET logged_version = MAX(logged_version, ?) WHERE idx = ?", a.version, a.idx);
-      for (const a of attempts) this.sql.exec("UPDATE attempts SET logged = 1 WHERE idx = ? AND number = ?", a.idx, a.number);
-    });
+    // Read again: other writes may have confirmed more meanwhile; a mark only moves forward.
+    const next = this.logMark();
+    next.call = true;
+    for (const a of rows) next.actions[a.idx] = Math.max(next.actions[a.idx] ?? 0, a.version);
+    for (const a of attempts) next.attempts[a.idx] = Math.max(next.attempts[a.idx] ?? 0, a.number);
+    this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(next));
     this.arm();
+  }
+
+  private logMark(): LogMark {
+    const stored = this.sql.exec<{ log_mark: string | null; logged: number }>("SELECT log_mark, logged FROM call WHERE id = 1").toArray()[0];
+    if (stored?.log_mark) return JSON.parse(stored.log_mark) as LogMark;
+    // A ledger from before the mark kept a flag per row; read them once.
+    const mark: LogMark = { call: stored?.logged === 1, actions: {}, attempts: {} };
+    for (const a of this.storedActions()) mark.actions[a.idx] = a.logged_version;
+    for (const a of this.sql.exec<{ idx: number; n: number }>("SELECT idx, MAX(number) AS n FROM attempts WHERE logged = 1 GROUP BY idx")) {
+      mark.attempts[a.idx] = a.n;
+    }
+    return mark;
+  }
+
+  private unloggedAttempts(mark: LogMark): { idx: number; number: number; record: string }[] {
+    return this.sql
+      .exec<{ idx: number; number: number; record: string }>("SELECT idx, number, record FROM attempts ORDER BY idx, number")
+      .toArray()
+      .filter((a) => a.number > (mark.attempts[a.idx] ?? 0));
   }
 
   private logLagging(rows: StoredAction[]): boolean {
     const call = this.callRow();
     if (!call) return false;
-    if (call.logged === 0 || rows.some((a) => a.version > a.logged_version)) return true;
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts WHERE logged = 0").one().n > 0;
+    const mark = this.logMark();
+    if (!mark.call || rows.some((a) => a.version > (mark.actions[a.idx] ?? 0))) return true;
+    return this.unloggedAttempts(mark).length > 0;
   }
 
   /** When the last action settled (or the call was received, if it had none); null while any is active. */
@@ -575,19 +645,20 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return readConfig(this.env).watchdogSeconds * 1000;
   }
 
+  /**
+   * A new ledger creates its tables with every column; one written by an earlier release gains
+   * the newer columns. Reading the call table's columns is the only work an up-to-date one does.
+   */
   private createSchema(): void {
+    const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('call')").toArray().map((c) => c.name));
+    if (columns.has("log_mark")) return;
     this.sql.exec(SCHEMA);
-    // A ledger written by the first release lacks the newer columns; a new one has them all.
-    const columns = new Set(
-      this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('call') UNION ALL SELECT name FROM pragma_table_info('actions')").toArray().map((c) => c.name),
-    );
-    if (!columns.has("agent_country")) {
-      for (const statement of ADDED_COLUMNS) {
-        try {
-          this.sql.exec(statement);
-        } catch {
-          // Already there.
-        }
+    if (columns.size === 0) return;
+    for (const statement of ADDED_COLUMNS) {
+      try {
+        this.sql.exec(statement);
+      } catch {
+        // Already there.
       }
     }
   }

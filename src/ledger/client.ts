@@ -1,3 +1,4 @@
+import { countRequests } from "../lib/meter";
 import type { Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
@@ -6,7 +7,7 @@ import type { AcceptOptions, CallLedger, Claim, LedgerSnapshot } from "./call-le
 /** The Durable Object of one call. Typed from the class itself, not from Env, to keep types acyclic. */
 export function ledgerStub(env: CloudflareBindings, agentId: string, callId: string): DurableObjectStub<CallLedger> {
   const ns = env.CALL_LEDGER as unknown as DurableObjectNamespace<CallLedger>;
-  return ns.get(ns.idFromName(`${agentId}\n${callId}`));
+  return countRequests(env, ns.get(ns.idFromName(`${agentId}\n${callId}`)));
 }
 
 /**

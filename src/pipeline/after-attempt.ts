@@ -2,7 +2,7 @@ import type { ClaimedAction } from "../ledger/call-ledger";
 import { targetOf } from "../ledger/plan";
 import type { AttemptRecord } from "../schemas/delivery";
 import { alertOnFinalFailure } from "./alerts";
-import { bringForwardTarget } from "./recovery";
+import { bringForwardTarget, noteWaiting } from "./recovery";
 
 /**
  * What follows a recorded attempt, off the delivery's own path: a webhook that answered 2xx
@@ -18,6 +18,7 @@ export async function afterAttempt(
 ): Promise<void> {
   try {
     const target = targetOf(claim.action);
+    if (record.outcome === "retry" && claim.action.type === "webhook" && target) noteWaiting(target);
     if (record.outcome === "delivered" && claim.action.type === "webhook" && target) {
       await bringForwardTarget(env, target, claim.delivery_id);
     } else if (record.outcome === "failed" || record.outcome === "gone") {

@@ -15,6 +15,26 @@ async function hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Targets this isolate just found with nothing waiting. A busy, healthy target answers 2xx many
+ * times a second; it is looked up again only after QUIET_MS, so it costs one log read per
+ * isolate per QUIET_MS rather than one per delivery. A retry waiting meanwhile keeps its own
+ * schedule, or is brought forward by the next lookup.
+ */
+const QUIET_MS = 10_000;
+const QUIET_MAX_TARGETS = 1_000;
+const quietTargets = new Map<string, number>();
+
+/** A delivery to `target` is now waiting for a retry: the next 2xx from it looks it up. */
+export function noteWaiting(target: string): void {
+  quietTargets.delete(target);
+}
+
+function rememberQuiet(target: string): void {
+  if (quietTargets.size >= QUIET_MAX_TARGETS) quietTargets.delete(quietTargets.keys().next().value!);
+  quietTargets.set(target, Date.now() + QUIET_MS);
+}
+
 /** Runs `work` over `items`, `CONCURRENCY` at a time; each result settles on its own. */
 async function settleAll<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = [];
@@ -37,8 +57,13 @@ export async function bringForwardTarget(
   target: string,
   deliveryId: string,
 ): Promise<{ waiting: number; brought: number; throttled: boolean }> {
+  const quietUntil = quietTargets.get(target);
+  if (quietUntil !== undefined && quietUntil > Date.now()) return { waiting: 0, brought: 0, throttled: true };
   const waiting = await new DeliveryLog(env.DB).retryingForTarget(target, deliveryId, BRING_FORWARD_LIMIT);
-  if (waiting.length === 0) return { waiting: 0, brought: 0, throttled: false };
+  if (waiting.length === 0) {
+    rememberQuiet(target);
+    return { waiting: 0, brought: 0, throttled: false };
+  }
   const key = `recovered:${await hex(target)}`;
   if ((await env.CONFIG_CACHE.get(key)) !== null) return { waiting: waiting.length, brought: 0, throttled: true };
   await env.CONFIG_CACHE.put(key, new Date().toISOString(), { expirationTtl: BRING_FORWARD_EVERY_SECONDS });

@@ -27,6 +27,23 @@ const MISSING = { missing: true } as const;
 const cacheKey = (id: string) => `agent:${id}`;
 /** KV's shortest expiry and edge-cache time: a config is never served staler than this. */
 const CACHE_TTL_SECONDS = 60;
+/**
+ * Each isolate also keeps what it read for a few seconds: a busy agent's events then cost no
+ * KV read each (KV reads are billed per read). Another location may so see a save up to
+ * 60 + 10 s late; the isolate that saved sees it at once.
+ */
+const MEMORY_TTL_MS = 10_000;
+const MEMORY_MAX_ENTRIES = 1_000;
+const memory = new Map<string, { agent: StoredAgent | null; until: number }>();
+
+/** Bumped by every save in this isolate: a read that started before a save is not remembered. */
+let saves = 0;
+
+function remember(id: string, agent: StoredAgent | null, readSince: number): void {
+  if (readSince !== saves) return;
+  if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
+  memory.set(id, { agent, until: Date.now() + MEMORY_TTL_MS });
+}
 
 function fromRow(row: AgentRow): Agent {
   const config = JSON.parse(row.config) as AgentConfig;
@@ -83,11 +100,26 @@ export class AgentStore {
    * live at most CACHE_TTL_SECONDS, which bounds how stale another location can be.
    */
   async getCached(id: string): Promise<StoredAgent | null> {
+    const held = memory.get(id);
+    if (held && held.until > Date.now()) return held.agent;
+    const readSince = saves;
     const hit = await this.cache.get<StoredAgent | typeof MISSING>(cacheKey(id), { type: "json", cacheTtl: CACHE_TTL_SECONDS });
-    if (hit) return "missing" in hit ? null : hit;
+    if (hit) {
+      const agent = "missing" in hit ? null : hit;
+      remember(id, agent, readSince);
+      return agent;
+    }
     const agent = await this.read(id);
     await this.fill(id, agent);
+    remember(id, agent, readSince);
     return agent;
+  }
+
+  /** Every write ends here: this isolate and KV drop the cached config. */
+  private async forget(id: string): Promise<void> {
+    saves++;
+    memory.delete(id);
+    await this.cache.delete(cacheKey(id));
   }
 
   /**
@@ -131,7 +163,7 @@ export class AgentStore {
       if (!/UNIQUE constraint/i.test(String(err))) throw err;
       throw await this.platformIdConflict(id, platformIds);
     }
-    await this.cache.delete(cacheKey(id));
+    await this.forget(id);
     const created = (results[0]!.results[0] as { n: number }).n === 0;
     return { agent: fromRow(results[1]!.results[0] as AgentRow), created };
   }
@@ -160,7 +192,7 @@ export class AgentStore {
       this.db.prepare("DELETE FROM agents WHERE id = ?").bind(id),
       this.db.prepare("DELETE FROM agent_platform_ids WHERE agent_id = ?").bind(id),
     ]);
-    await this.cache.delete(cacheKey(id));
+    await this.forget(id);
     return result!.meta.changes > 0;
   }
 
@@ -177,7 +209,7 @@ export class AgentStore {
       .bind(id, JSON.stringify(ref), MAX_INGEST_KEYS)
       .run();
     if (result.meta.changes > 0) {
-      await this.cache.delete(cacheKey(id));
+      await this.forget(id);
       return "added";
     }
     const exists = await this.db.prepare("SELECT 1 AS n FROM agents WHERE id = ?").bind(id).first();
@@ -200,7 +232,7 @@ export class AgentStore {
             )
             .bind(id, keyId);
     const result = await statement.run();
-    await this.cache.delete(cacheKey(id));
+    await this.forget(id);
     return result.meta.changes > 0;
   }
 

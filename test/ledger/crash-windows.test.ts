@@ -144,6 +144,8 @@ describe("3. stale writes", () => {
     const slow = await ledger.claim(0, job!.generation);
     expect(slow.ok).toBe(true);
     await expireLease(stub);
+    // The log has the delivery once the alarm writes it (nothing was recorded to write it sooner).
+    await runDurableObjectAlarm(stub);
     expect((await request("POST", `/deliveries/${job!.delivery_id}/retry`)).status).toBe(202);
     const late = { outcome: "failed" as const, started_at: new Date().toISOString(), duration_ms: 70_000, error: "HTTP 400" };
     expect(await ledger.record(0, (slow as { token: number }).token, late)).toBe(false);
@@ -203,14 +205,12 @@ describe("5. the delivery log", () => {
     const { agentId, callId, stub } = await acceptedCall([HOOK]);
     const log = new DeliveryLog(env.DB);
     const [job] = await pendingJobs(agentId, callId);
-    // Let the accept's own log write land first.
-    await vi.waitFor(async () => expect(await log.get(job!.delivery_id)).not.toBeNull());
-
     const db = (await ledgerEnv(stub)).DB;
     vi.spyOn(db, "batch").mockRejectedValue(new Error("D1_ERROR: overloaded"));
     countFetches(() => new Response("ok"));
     await consume([job!]);
-    expect(await log.get(job!.delivery_id)).toMatchObject({ status: "pending" });
+    // The accept leaves the log to the first attempt's result, which D1 refused.
+    expect(await log.get(job!.delivery_id)).toBeNull();
     const alarm = await alarmOf(stub);
     expect(alarm).not.toBeNull();
     expect(alarm!).toBeLessThanOrEqual(Date.now() + 31_000);
@@ -225,7 +225,7 @@ describe("5. the delivery log", () => {
     const { agentId, callId } = await acceptedCall([HOOK]);
     const log = new DeliveryLog(env.DB);
     const [job] = await pendingJobs(agentId, callId);
-    await vi.waitFor(async () => expect(await log.get(job!.delivery_id)).not.toBeNull());
+    await runDurableObjectAlarm(ledgerStub(env, agentId, callId));
     const current = (await log.get(job!.delivery_id))!;
     await log.write({ actions: [{ ...current, status: "delivered", attempts: 1, version: current.version + 5 }], attempts: [] });
     await log.write({ actions: [{ ...current, status: "retrying", attempts: 1, version: current.version + 2 }], attempts: [] });
@@ -294,5 +294,20 @@ describe("at most once where the provider cannot deduplicate", () => {
     const d = await delivery(agentId, callId);
     expect(d.status).toBe("failed");
     expect(d.last_error).toMatch(/forgets its idempotency key/);
+  });
+});
+
+describe("the alarm's cost", () => {
+  it("is set when the call is accepted and again when it settles, not at every claim and record", async () => {
+    const { agentId, callId, stub } = await acceptedCall([HOOK, HOOK]);
+    const watchdog = await alarmOf(stub);
+    expect(watchdog).not.toBeNull();
+    const sets = await inLedger(stub, (_i, state) => vi.spyOn(state.storage, "setAlarm"));
+    countFetches(() => new Response("ok"));
+    await consume(await pendingJobs(agentId, callId));
+    await vi.waitFor(async () => expect((await delivery(agentId, callId, 1)).status).toBe("delivered"));
+    // Logged and settled: the only alarm left is the end of retention (30 days), set once.
+    await vi.waitFor(async () => expect(await alarmOf(stub)).toBeGreaterThan(Date.now() + 29 * 86_400_000));
+    expect(sets).toHaveBeenCalledTimes(1);
   });
 });

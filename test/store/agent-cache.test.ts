@@ -47,4 +47,32 @@ describe("agent config cache", () => {
     for (const call of gets.mock.calls) expect((call[1] as { cacheTtl?: number }).cacheTtl).toBeLessThanOrEqual(60);
     vi.restoreAllMocks();
   });
+
+  it("answers a busy agent from this isolate's memory, and sees a save made here at once", async () => {
+    const id = uniqueId("agent");
+    const store = new AgentStore(env.DB, env.CONFIG_CACHE);
+    await store.put(id, followUp(true), new Date().toISOString());
+    const gets = vi.spyOn(env.CONFIG_CACHE, "get");
+    for (let i = 0; i < 5; i++) expect((await store.getCached(id))?.voice_tools.post_call_follow_up.enabled).toBe(true);
+    expect(gets).toHaveBeenCalledTimes(1);
+    await store.put(id, followUp(false), new Date().toISOString());
+    expect((await store.getCached(id))?.voice_tools.post_call_follow_up.enabled).toBe(false);
+    vi.restoreAllMocks();
+  });
+
+  it("forgets what it remembered after ten seconds", async () => {
+    const id = uniqueId("agent");
+    const store = new AgentStore(env.DB, env.CONFIG_CACHE);
+    await store.put(id, followUp(true), new Date().toISOString());
+    await store.getCached(id);
+    const gets = vi.spyOn(env.CONFIG_CACHE, "get");
+    vi.useFakeTimers({ now: Date.now() + 10_001, toFake: ["Date"] });
+    try {
+      await store.getCached(id);
+      expect(gets).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    }
+  });
 });
