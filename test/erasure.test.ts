@@ -54,8 +54,7 @@ describe("DELETE /calls/{call_id}", () => {
     expect(ledger.actions.map((a: any) => a.status)).toEqual(["delivered", "failed", "delivered"]);
     const inLedger = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
       JSON.stringify([
-        state.storage.sql.exec("SELECT * FROM event_chunks").toArray(),
-        state.storage.sql.exec("SELECT * FROM raw_chunks").toArray(),
+        state.storage.sql.exec("SELECT * FROM call").toArray(),
         state.storage.sql.exec("SELECT * FROM attempts").toArray(),
         state.storage.sql.exec("SELECT * FROM actions").toArray(),
       ]),

@@ -26,7 +26,10 @@ import {
 } from "./state";
 
 const FIRST_GENERATION = 1;
-/** Event JSON is stored in pieces: a SQLite row in a Durable Object holds at most 2 MB. */
+/**
+ * A SQLite row in a Durable Object holds at most 2 MB: texts up to this many characters (1.5 MB
+ * of UTF-8 at most) stay in the call's row; longer ones go to a chunk table made for them.
+ */
 const CHUNK_CHARS = 500_000;
 /** While the delivery log lags behind the ledger, the alarm tries again this often. */
 const LOG_RETRY_MS = 30_000;
@@ -81,15 +84,15 @@ export interface AcceptOptions {
 }
 
 type StoredAction = ActionState & { logged_version: number; run: number };
+/** Texts kept in the call's row, or in `<column>_chunks` when too long for it. */
+type TextColumn = "event" | "raw";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
     status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
-    log_mark TEXT);
-  CREATE TABLE IF NOT EXISTS event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS raw_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+    log_mark TEXT, event TEXT, raw TEXT);
   CREATE TABLE IF NOT EXISTS actions (
     idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
@@ -115,6 +118,8 @@ const ADDED_COLUMNS = [
   "ALTER TABLE actions ADD COLUMN run INTEGER NOT NULL DEFAULT 0",
   "ALTER TABLE call ADD COLUMN agent_country TEXT",
   "ALTER TABLE call ADD COLUMN log_mark TEXT",
+  "ALTER TABLE call ADD COLUMN event TEXT",
+  "ALTER TABLE call ADD COLUMN raw TEXT",
 ];
 
 /**
@@ -171,7 +176,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const dueAt = Math.max(now, options.holdUntil ?? now);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
@@ -181,9 +186,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         plan.reason,
         event.ended_at ?? null,
         receivedAt,
+        this.spill("event", JSON.stringify(event)),
+        options.raw === undefined ? null : this.spill("raw", options.raw),
       );
-      this.writeChunks("event_chunks", JSON.stringify(event));
-      if (options.raw !== undefined) this.writeChunks("raw_chunks", options.raw);
       this.insertActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt });
     });
     this.arm();
@@ -212,12 +217,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     const released: StoredAction[] = [];
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM event_chunks");
-      this.writeChunks("event_chunks", JSON.stringify(event));
-      if (options.raw !== undefined) {
-        this.sql.exec("DELETE FROM raw_chunks");
-        this.writeChunks("raw_chunks", options.raw);
-      }
+      this.storeText("event", JSON.stringify(event));
+      if (options.raw !== undefined) this.storeText("raw", options.raw);
       if (mode !== "release") return;
       for (const row of this.storedActions()) {
         const skip = skipReason(JSON.parse(row.action) as Action, event.outcome);
@@ -432,9 +433,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.ctx.storage.transactionSync(() => {
       // Every attempt is rewritten below, so the log takes them all again.
       this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify({ ...this.logMark(), attempts: {} }));
-      this.sql.exec("DELETE FROM event_chunks");
-      this.sql.exec("DELETE FROM raw_chunks");
-      this.writeChunks("event_chunks", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
+      this.storeText("event", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
+      this.storeText("raw", null);
       for (const row of this.storedActions()) this.write(row, decideErase(row, now));
       this.sql.exec(
         `UPDATE attempts SET record = json_object('outcome', json_extract(record, '$.outcome'),
@@ -451,7 +451,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const row = this.callRow();
     if (!row) return null;
     const { logged: _logged, ...call } = row;
-    const raw = this.readChunks("raw_chunks");
+    const raw = this.readText("raw");
     return {
       call,
       event: this.event(),
@@ -651,7 +651,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    */
   private createSchema(): void {
     const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('call')").toArray().map((c) => c.name));
-    if (columns.has("log_mark")) return;
+    if (columns.has("raw")) return;
     this.sql.exec(SCHEMA);
     if (columns.size === 0) return;
     for (const statement of ADDED_COLUMNS) {
@@ -716,18 +716,42 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private event(): CallEndedEvent {
-    return JSON.parse(this.readChunks("event_chunks") ?? "null") as CallEndedEvent;
+    return JSON.parse(this.readText("event") ?? "null") as CallEndedEvent;
   }
 
-  private writeChunks(table: "event_chunks" | "raw_chunks", text: string): void {
+  /**
+   * What a text column should hold: the text itself, or null once it is written to its chunk
+   * table because it is too long for a row. Chunks of an earlier text are deleted either way.
+   */
+  private spill(column: TextColumn, text: string): string | null {
+    const table = `${column}_chunks`;
+    if (this.hasTable(table)) this.sql.exec(`DELETE FROM ${table}`);
+    if (text.length <= CHUNK_CHARS) return text;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL)`);
     splitText(text, CHUNK_CHARS).forEach((chunk, seq) => {
       this.sql.exec(`INSERT INTO ${table} (seq, chunk) VALUES (?, ?)`, seq, chunk);
     });
+    return null;
   }
 
-  private readChunks(table: "event_chunks" | "raw_chunks"): string | null {
+  private storeText(column: TextColumn, text: string | null): void {
+    const value = text === null ? null : this.spill(column, text);
+    if (text === null && this.hasTable(`${column}_chunks`)) this.sql.exec(`DELETE FROM ${column}_chunks`);
+    this.sql.exec(`UPDATE call SET ${column} = ?`, value);
+  }
+
+  /** A text column's value; ledgers from before the columns keep it in the chunk table. */
+  private readText(column: TextColumn): string | null {
+    const inline = this.sql.exec<{ text: string | null }>(`SELECT ${column} AS text FROM call WHERE id = 1`).toArray()[0]?.text ?? null;
+    if (inline !== null) return inline;
+    const table = `${column}_chunks`;
+    if (!this.hasTable(table)) return null;
     const chunks = this.sql.exec<{ chunk: string }>(`SELECT chunk FROM ${table} ORDER BY seq`).toArray();
     return chunks.length === 0 ? null : chunks.map((c) => c.chunk).join("");
+  }
+
+  private hasTable(name: string): boolean {
+    return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
   }
 
   private storedActions(): StoredAction[] {

@@ -31,4 +31,18 @@ describe("event chunks", () => {
     const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (instance) => (instance as CallLedger).snapshot());
     expect(stored!.event.transcript).toBe(transcript);
   });
+
+  it("an event that fits a row stays in the call's row, and no chunk table is made for it", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId);
+    const event = callEvent({ agent_id: agentId });
+    expect((await postEvent(event)).status).toBe(202);
+    const tables = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")
+        .toArray()
+        .map((t) => t.name),
+    );
+    expect(tables).toEqual(["actions", "attempts", "call"]);
+  });
 });
