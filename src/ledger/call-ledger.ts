@@ -131,6 +131,11 @@ interface LogMark {
   call: boolean;
   actions: Record<number, number>;
   attempts: Record<number, number>;
+  /**
+   * Bumped by whatever makes the log take the call row or the attempts again (a re-run, an
+   * erasure). A log write that started before such a reset confirms only action versions.
+   */
+  resets?: number;
 }
 
 /** An alarm moving later than this is moved; a smaller move is left to the earlier alarm, which re-arms. */
@@ -271,7 +276,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         agent?.name ?? call.agent_name,
         JSON.stringify(agent?.templates ?? {}),
         agent?.default_country ?? null,
-        JSON.stringify({ ...this.logMark(), call: false }),
+        JSON.stringify(this.resetLogMark({ call: false })),
       );
       this.insertActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() });
     });
@@ -432,7 +437,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const attempts = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n;
     this.ctx.storage.transactionSync(() => {
       // Every attempt is rewritten below, so the log takes them all again.
-      this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify({ ...this.logMark(), attempts: {} }));
+      this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(this.resetLogMark({ attempts: {} })));
       this.storeText("event", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
       this.storeText("raw", null);
       for (const row of this.storedActions()) this.write(row, decideErase(row, now));
@@ -593,9 +598,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }
     // Read again: other writes may have confirmed more meanwhile; a mark only moves forward.
     const next = this.logMark();
-    next.call = true;
     for (const a of rows) next.actions[a.idx] = Math.max(next.actions[a.idx] ?? 0, a.version);
-    for (const a of attempts) next.attempts[a.idx] = Math.max(next.attempts[a.idx] ?? 0, a.number);
+    if ((next.resets ?? 0) === (mark.resets ?? 0)) {
+      next.call = true;
+      for (const a of attempts) next.attempts[a.idx] = Math.max(next.attempts[a.idx] ?? 0, a.number);
+    }
     this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(next));
     this.arm();
   }
@@ -610,6 +617,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       mark.attempts[a.idx] = a.n;
     }
     return mark;
+  }
+
+  private resetLogMark(change: Partial<LogMark>): LogMark {
+    const mark = this.logMark();
+    return { ...mark, ...change, resets: (mark.resets ?? 0) + 1 };
   }
 
   private unloggedAttempts(mark: LogMark): { idx: number; number: number; record: string }[] {
