@@ -7,6 +7,17 @@ import {
   overlapEnd,
 } from "../security/signing-secrets";
 
+/**
+ * Each isolate keeps an agent's stored secrets for a few seconds, so a busy agent's webhooks
+ * cost no D1 read each. A rotation or removal here applies at once; in other isolates within
+ * MEMORY_TTL_MS (a rotated secret keeps signing for a day anyway).
+ */
+const MEMORY_TTL_MS = 10_000;
+const MEMORY_MAX_AGENTS = 1_000;
+const memory = new Map<string, { secrets: StoredSigningSecret[]; until: number }>();
+/** Bumped by every change made in this isolate: a read that started before one is not kept. */
+let changes = 0;
+
 /** What creating or rotating an agent's secret answers, once. */
 export interface IssuedSecret {
   secret: string;
@@ -42,6 +53,7 @@ export class AgentSecretStore {
         )
         .bind(agentId, secret, createdAt),
     ]);
+    forgetAgentSecrets(agentId);
     if (inserted!.meta.changes === 0) return null;
     return { secret, created_at: createdAt, previous_expires_at: replaced!.meta.changes > 0 ? expiresAt : null };
   }
@@ -49,14 +61,22 @@ export class AgentSecretStore {
   /** Removes every secret of the agent; returns how many there were. */
   async remove(agentId: string): Promise<number> {
     const result = await this.db.prepare("DELETE FROM agent_webhook_secrets WHERE agent_id = ?").bind(agentId).run();
+    forgetAgentSecrets(agentId);
     return result.meta.changes;
   }
 
   async stored(agentId: string): Promise<StoredSigningSecret[]> {
+    const held = memory.get(agentId);
+    if (held && held.until > Date.now()) return held.secrets;
+    const readSince = changes;
     const { results } = await this.db
       .prepare("SELECT secret, created_at, expires_at FROM agent_webhook_secrets WHERE agent_id = ?")
       .bind(agentId)
       .all<StoredSigningSecret>();
+    if (readSince === changes) {
+      if (memory.size >= MEMORY_MAX_AGENTS) memory.delete(memory.keys().next().value!);
+      memory.set(agentId, { secrets: results, until: Date.now() + MEMORY_TTL_MS });
+    }
     return results;
   }
 
@@ -67,4 +87,10 @@ export class AgentSecretStore {
   async signingSecrets(agentId: string, deploymentSecrets: readonly string[], now: Date): Promise<SigningSecrets> {
     return chooseSigningSecrets(activeSecrets(await this.stored(agentId), now), deploymentSecrets);
   }
+}
+
+/** After any write of an agent's secrets: this isolate reads them again. */
+export function forgetAgentSecrets(agentId: string): void {
+  changes++;
+  memory.delete(agentId);
 }

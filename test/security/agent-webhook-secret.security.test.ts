@@ -185,3 +185,21 @@ describe("an agent's own webhook secret", () => {
     expect((await request("POST", `/agents/${ghost}/webhook-secret`, undefined, {})).status).toBe(401);
   });
 });
+
+describe("an agent's secrets in an isolate's memory", () => {
+  it("are read from D1 once per ten seconds, and a rotation or removal here applies at once", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, WEBHOOK_AGENT);
+    const store = new AgentSecretStore(env.DB);
+    const first = await store.rotate(agentId, new Date());
+    const reads = vi.spyOn(env.DB, "prepare");
+    for (let i = 0; i < 3; i++) expect((await store.stored(agentId)).map((s) => s.secret)).toEqual([first!.secret]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    vi.restoreAllMocks();
+
+    const second = await store.rotate(agentId, new Date());
+    expect((await store.stored(agentId)).map((s) => s.secret).sort()).toEqual([first!.secret, second!.secret].sort());
+    await store.remove(agentId);
+    expect(await store.stored(agentId)).toEqual([]);
+  });
+});
