@@ -204,12 +204,20 @@ function projectCompatibilityDate() {
 async function startServers(targets, secrets, relayBuild) {
   console.log(`Starting ${targets.join(", ")} with wrangler dev...`);
   const servers = {};
+  // A port is free when asked, and released at once: two asks may get the same one back.
+  const taken = new Set();
+  const uniquePort = async () => {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    return port;
+  };
   for (const target of targets) {
-    const port = await freePort();
+    const port = await uniquePort();
     const args = [
       "--ip", "127.0.0.1",
       "--port", String(port),
-      "--inspector-port", String(await freePort()),
+      "--inspector-port", String(await uniquePort()),
       "--show-interactive-dev-session=false",
       // All targets log the same (little), so logging costs none of them more than the others.
       "--log-level", "warn",

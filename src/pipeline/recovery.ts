@@ -1,4 +1,5 @@
 import { ledgerFor } from "../ledger/client";
+import { IsolateMemo } from "../lib/isolate-memo";
 import { type DeliveryFilter, DeliveryLog } from "../store/delivery-log";
 
 /** At most this many waiting deliveries are brought forward per recovered attempt. */
@@ -17,22 +18,15 @@ async function hex(text: string): Promise<string> {
 
 /**
  * Targets this isolate just found with nothing waiting. A busy, healthy target answers 2xx many
- * times a second; it is looked up again only after QUIET_MS, so it costs one log read per
- * isolate per QUIET_MS rather than one per delivery. A retry waiting meanwhile keeps its own
+ * times a second; it is looked up again only after 10 s, so it costs one log read per
+ * isolate per 10 s rather than one per delivery. A retry waiting meanwhile keeps its own
  * schedule, or is brought forward by the next lookup.
  */
-const QUIET_MS = 10_000;
-const QUIET_MAX_TARGETS = 1_000;
-const quietTargets = new Map<string, number>();
+const quietTargets = new IsolateMemo<true>(10_000);
 
 /** A delivery to `target` is now waiting for a retry: the next 2xx from it looks it up. */
 export function noteWaiting(target: string): void {
-  quietTargets.delete(target);
-}
-
-function rememberQuiet(target: string): void {
-  if (quietTargets.size >= QUIET_MAX_TARGETS) quietTargets.delete(quietTargets.keys().next().value!);
-  quietTargets.set(target, Date.now() + QUIET_MS);
+  quietTargets.forget(target);
 }
 
 /** Runs `work` over `items`, `CONCURRENCY` at a time; each result settles on its own. */
@@ -57,11 +51,10 @@ export async function bringForwardTarget(
   target: string,
   deliveryId: string,
 ): Promise<{ waiting: number; brought: number; throttled: boolean }> {
-  const quietUntil = quietTargets.get(target);
-  if (quietUntil !== undefined && quietUntil > Date.now()) return { waiting: 0, brought: 0, throttled: true };
+  if (quietTargets.get(target)) return { waiting: 0, brought: 0, throttled: true };
   const waiting = await new DeliveryLog(env.DB).retryingForTarget(target, deliveryId, BRING_FORWARD_LIMIT);
   if (waiting.length === 0) {
-    rememberQuiet(target);
+    quietTargets.set(target, true);
     return { waiting: 0, brought: 0, throttled: false };
   }
   const key = `recovered:${await hex(target)}`;

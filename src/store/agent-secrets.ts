@@ -1,3 +1,4 @@
+import { IsolateMemo } from "../lib/isolate-memo";
 import {
   type SigningSecrets,
   type StoredSigningSecret,
@@ -10,13 +11,9 @@ import {
 /**
  * Each isolate keeps an agent's stored secrets for a few seconds, so a busy agent's webhooks
  * cost no D1 read each. A rotation or removal here applies at once; in other isolates within
- * MEMORY_TTL_MS (a rotated secret keeps signing for a day anyway).
+ * 10 s (a rotated secret keeps signing for a day anyway).
  */
-const MEMORY_TTL_MS = 10_000;
-const MEMORY_MAX_AGENTS = 1_000;
-const memory = new Map<string, { secrets: StoredSigningSecret[]; until: number }>();
-/** Bumped by every change made in this isolate: a read that started before one is not kept. */
-let changes = 0;
+const memory = new IsolateMemo<StoredSigningSecret[]>(10_000);
 
 /** What creating or rotating an agent's secret answers, once. */
 export interface IssuedSecret {
@@ -67,16 +64,13 @@ export class AgentSecretStore {
 
   async stored(agentId: string): Promise<StoredSigningSecret[]> {
     const held = memory.get(agentId);
-    if (held && held.until > Date.now()) return held.secrets;
-    const readSince = changes;
+    if (held) return held;
+    const readSince = memory.mark();
     const { results } = await this.db
       .prepare("SELECT secret, created_at, expires_at FROM agent_webhook_secrets WHERE agent_id = ?")
       .bind(agentId)
       .all<StoredSigningSecret>();
-    if (readSince === changes) {
-      if (memory.size >= MEMORY_MAX_AGENTS) memory.delete(memory.keys().next().value!);
-      memory.set(agentId, { secrets: results, until: Date.now() + MEMORY_TTL_MS });
-    }
+    memory.set(agentId, results, readSince);
     return results;
   }
 
@@ -91,6 +85,5 @@ export class AgentSecretStore {
 
 /** After any write of an agent's secrets: this isolate reads them again. */
 export function forgetAgentSecrets(agentId: string): void {
-  changes++;
-  memory.delete(agentId);
+  memory.forget(agentId);
 }

@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import { IsolateMemo } from "../lib/isolate-memo";
 import { Agent, AgentConfig, PostCallFollowUp } from "../schemas/agent";
 import type { PlatformName } from "../schemas/platform-event";
 import { type IngestKeyRef, MAX_INGEST_KEYS } from "../security/ingest-keys";
@@ -32,18 +33,7 @@ const CACHE_TTL_SECONDS = 60;
  * KV read each (KV reads are billed per read). Another location may so see a save up to
  * 60 + 10 s late; the isolate that saved sees it at once.
  */
-const MEMORY_TTL_MS = 10_000;
-const MEMORY_MAX_ENTRIES = 1_000;
-const memory = new Map<string, { agent: StoredAgent | null; until: number }>();
-
-/** Bumped by every save in this isolate: a read that started before a save is not remembered. */
-let saves = 0;
-
-function remember(id: string, agent: StoredAgent | null, readSince: number): void {
-  if (readSince !== saves) return;
-  if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
-  memory.set(id, { agent, until: Date.now() + MEMORY_TTL_MS });
-}
+const memory = new IsolateMemo<StoredAgent | null>(10_000);
 
 function fromRow(row: AgentRow): Agent {
   const config = JSON.parse(row.config) as AgentConfig;
@@ -101,24 +91,23 @@ export class AgentStore {
    */
   async getCached(id: string): Promise<StoredAgent | null> {
     const held = memory.get(id);
-    if (held && held.until > Date.now()) return held.agent;
-    const readSince = saves;
+    if (held !== undefined) return held;
+    const readSince = memory.mark();
     const hit = await this.cache.get<StoredAgent | typeof MISSING>(cacheKey(id), { type: "json", cacheTtl: CACHE_TTL_SECONDS });
     if (hit) {
       const agent = "missing" in hit ? null : hit;
-      remember(id, agent, readSince);
+      memory.set(id, agent, readSince);
       return agent;
     }
     const agent = await this.read(id);
     await this.fill(id, agent);
-    remember(id, agent, readSince);
+    memory.set(id, agent, readSince);
     return agent;
   }
 
   /** Every write ends here: this isolate and KV drop the cached config. */
   private async forget(id: string): Promise<void> {
-    saves++;
-    memory.delete(id);
+    memory.forget(id);
     await this.cache.delete(cacheKey(id));
   }
 
