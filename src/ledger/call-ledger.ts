@@ -61,6 +61,8 @@ export type Claim =
   | { ok: false; reason: "not due"; until: number };
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string; agent_country: string | null };
+/** The call's row with the ledger's own bookkeeping: how far the delivery log has caught up. */
+type StoredCall = LedgerCall & { logged: number; log_mark: string | null };
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -138,6 +140,8 @@ interface LogMark {
   resets?: number;
 }
 
+const NOTHING_LOGGED: LogMark = { call: false, actions: {}, attempts: {} };
+
 /** An alarm moving later than this is moved; a smaller move is left to the earlier alarm, which re-arms. */
 const ALARM_SLACK_MS = 300_000;
 
@@ -181,7 +185,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const dueAt = Math.max(now, options.holdUntil ?? now);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, log_mark) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
@@ -193,6 +197,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         receivedAt,
         this.spill("event", JSON.stringify(event)),
         options.raw === undefined ? null : this.spill("raw", options.raw),
+        JSON.stringify(NOTHING_LOGGED),
       );
       this.insertActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt });
     });
@@ -455,7 +460,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   async snapshot(): Promise<LedgerSnapshot | null> {
     const row = this.callRow();
     if (!row) return null;
-    const { logged: _logged, ...call } = row;
+    const { logged: _logged, log_mark: _mark, ...call } = row;
     const raw = this.readText("raw");
     return {
       call,
@@ -531,12 +536,13 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private arm(): void {
     const now = Date.now();
     const rows = this.storedActions();
+    const call = this.callRow();
     const at = nextAlarm(rows, {
       now,
       marginMs: this.marginMs(),
-      logLagging: this.logLagging(rows),
+      logLagging: this.logLagging(call, rows),
       logRetryMs: LOG_RETRY_MS,
-      settledAt: this.settledAt(rows),
+      settledAt: this.settledAt(call, rows),
       retentionMs: readConfig(this.env).retentionDays * 86_400_000,
     });
     // An alarm already set earlier fires first, finds nothing due and arms again, so it is
@@ -576,7 +582,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private async syncLog(): Promise<void> {
     const call = this.callRow();
     if (!call) return;
-    const mark = this.logMark();
+    const mark = this.logMark(call);
     const rows = this.storedActions().filter((a) => a.version > (mark.actions[a.idx] ?? 0));
     const attempts = this.unloggedAttempts(mark);
     if (mark.call && rows.length === 0 && attempts.length === 0) return;
@@ -607,8 +613,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.arm();
   }
 
-  private logMark(): LogMark {
-    const stored = this.sql.exec<{ log_mark: string | null; logged: number }>("SELECT log_mark, logged FROM call WHERE id = 1").toArray()[0];
+  private logMark(stored: { log_mark: string | null; logged: number } | null = this.callRow()): LogMark {
     if (stored?.log_mark) return JSON.parse(stored.log_mark) as LogMark;
     // A ledger from before the mark kept a flag per row; read them once.
     const mark: LogMark = { call: stored?.logged === 1, actions: {}, attempts: {} };
@@ -631,25 +636,24 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       .filter((a) => a.number > (mark.attempts[a.idx] ?? 0));
   }
 
-  private logLagging(rows: StoredAction[]): boolean {
-    const call = this.callRow();
+  private logLagging(call: StoredCall | null, rows: StoredAction[]): boolean {
     if (!call) return false;
-    const mark = this.logMark();
+    const mark = this.logMark(call);
     if (!mark.call || rows.some((a) => a.version > (mark.actions[a.idx] ?? 0))) return true;
     return this.unloggedAttempts(mark).length > 0;
   }
 
   /** When the last action settled (or the call was received, if it had none); null while any is active. */
-  private settledAt(rows: StoredAction[]): number | null {
-    const call = this.callRow();
+  private settledAt(call: StoredCall | null, rows: StoredAction[]): number | null {
     if (!call || rows.some((a) => isActive(a.state))) return null;
     return Math.max(Date.parse(call.received_at), ...rows.map((a) => Date.parse(a.updated_at)));
   }
 
   private retentionEnded(now: number): boolean {
     const rows = this.storedActions();
-    const settled = this.settledAt(rows);
-    if (settled === null || this.logLagging(rows)) return false;
+    const call = this.callRow();
+    const settled = this.settledAt(call, rows);
+    if (settled === null || this.logLagging(call, rows)) return false;
     return settled + readConfig(this.env).retentionDays * 86_400_000 <= now;
   }
 
@@ -716,10 +720,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }));
   }
 
-  private callRow(): (LedgerCall & { logged: number }) | null {
+  private callRow(): StoredCall | null {
     const row = this.sql
-      .exec<Omit<LedgerCall, "action_count"> & { logged: number }>(
-        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, logged FROM call WHERE id = 1",
+      .exec<Omit<StoredCall, "action_count">>(
+        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, logged, log_mark FROM call WHERE id = 1",
       )
       .toArray()[0];
     if (!row) return null;
