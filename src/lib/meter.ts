@@ -27,16 +27,20 @@ export type UsageKey = (typeof USAGE_KEYS)[number];
 export type Usage = Record<UsageKey, number>;
 
 const totals: Usage = Object.fromEntries(USAGE_KEYS.map((k) => [k, 0])) as Usage;
-const startedAt = new Date().toISOString();
+/** Set at the first count or reading: at an isolate's global scope the clock still says 1970. */
+let startedAt: string | null = null;
 
 export const meteringOn = (env: object): boolean => (env as { METER?: string }).METER === "true";
 
 /** Adds to the counters; a no-op unless metering is on. */
 export function count(env: object, key: UsageKey, n = 1): void {
-  if (meteringOn(env)) totals[key] += n;
+  if (!meteringOn(env)) return;
+  startedAt ??= new Date().toISOString();
+  totals[key] += n;
 }
 
 export function readUsage(): { since: string; usage: Usage } {
+  startedAt ??= new Date().toISOString();
   return { since: startedAt, usage: { ...totals } };
 }
 
