@@ -1,0 +1,82 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ledgerStub } from "../../src/ledger/client";
+import { callEvent, request, uniqueId } from "../helpers";
+
+/** The ledger's tables as the previous release wrote them: per-row log flags, the event in chunks. */
+const PREVIOUS_SCHEMA = `
+  CREATE TABLE call (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE event_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+  CREATE TABLE raw_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+  CREATE TABLE actions (
+    idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
+    generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, claims INTEGER NOT NULL DEFAULT 0,
+    lease_token INTEGER NOT NULL DEFAULT 0, leased_until INTEGER NOT NULL DEFAULT 0, in_flight INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER, last_error TEXT, provider TEXT, due_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1, logged_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+    run INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE attempts (
+    idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (idx, number));
+`;
+
+describe("a ledger written by the previous release", () => {
+  it("keeps its event, and its log flags decide what the log still needs", async () => {
+    const agentId = uniqueId("agent");
+    const event = callEvent({ agent_id: agentId });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const hook = JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" });
+    const at = new Date().toISOString();
+    const logged = `dlv_${uniqueId("logged")}`;
+    const pending = `dlv_${uniqueId("pending")}`;
+    await runInDurableObject(stub, async (_i, state) => {
+      const sql = state.storage.sql;
+      for (const table of ["call", "actions", "attempts"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec(PREVIOUS_SCHEMA);
+      sql.exec(
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, logged) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, 1)",
+        agentId,
+        event.call_id,
+        at,
+      );
+      sql.exec("INSERT INTO event_chunks (seq, chunk) VALUES (0, ?)", JSON.stringify(event));
+      // Delivered and logged (flags set), but never written to this test's D1: a second write would show.
+      sql.exec(
+        "INSERT INTO actions (idx, delivery_id, action, state, attempts, generation, due_at, version, logged_version, updated_at) VALUES (0, ?, ?, 'delivered', 1, 1, ?, 3, 3, ?)",
+        logged,
+        hook,
+        Date.now(),
+        at,
+      );
+      sql.exec("INSERT INTO attempts (idx, number, record, logged) VALUES (0, 1, ?, 1)", JSON.stringify({ outcome: "delivered", started_at: at, duration_ms: 5 }));
+      // Pending and never logged.
+      sql.exec(
+        "INSERT INTO actions (idx, delivery_id, action, state, generation, due_at, version, logged_version, updated_at) VALUES (1, ?, ?, 'pending', 1, ?, 1, 0, ?)",
+        pending,
+        hook,
+        Date.now() + 3_600_000,
+        at,
+      );
+      await state.storage.setAlarm(Date.now() + 30_000);
+    });
+    // The object restarts on the stored tables, as after a deploy.
+    await runInDurableObject(stub, (_i, state) => state.abort("new release")).catch(() => {});
+
+    const call = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(call.event).toEqual(event);
+    expect(call.actions.map((a: any) => a.status)).toEqual(["delivered", "pending"]);
+
+    // A stub that saw the object reset stays broken; the alarm goes through a new one.
+    expect(await runDurableObjectAlarm(ledgerStub(env, agentId, event.call_id))).toBe(true);
+    const ids = async (table: string, column: string, value: string) =>
+      (await env.DB.prepare(`SELECT * FROM ${table} WHERE ${column} = ?`).bind(value).all()).results.length;
+    expect(await ids("deliveries", "id", pending)).toBe(1);
+    expect(await ids("deliveries", "id", logged)).toBe(0);
+    expect(await ids("attempts", "delivery_id", logged)).toBe(0);
+    expect(await ids("calls", "call_id", event.call_id)).toBe(0);
+  });
+});
