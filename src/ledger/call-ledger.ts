@@ -62,7 +62,7 @@ export type Claim =
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string; agent_country: string | null };
 /** The call's row with the ledger's own bookkeeping: how far the delivery log has caught up. */
-type StoredCall = LedgerCall & { logged: number; log_mark: string | null };
+type StoredCall = LedgerCall & { log_mark: string | null };
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -85,7 +85,7 @@ export interface AcceptOptions {
   onDuplicate?: "ignore" | "amend" | "release";
 }
 
-type StoredAction = ActionState & { logged_version: number; run: number };
+type StoredAction = ActionState & { run: number };
 /** Texts kept in the call's row, or in `<column>_chunks` when too long for it. */
 type TextColumn = "event" | "raw";
 
@@ -93,22 +93,25 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
-    log_mark TEXT, event TEXT, raw TEXT);
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, log_mark TEXT, event TEXT, raw TEXT);
   CREATE TABLE IF NOT EXISTS actions (
     idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
     generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, claims INTEGER NOT NULL DEFAULT 0,
     lease_token INTEGER NOT NULL DEFAULT 0, leased_until INTEGER NOT NULL DEFAULT 0, in_flight INTEGER NOT NULL DEFAULT 0,
     last_status INTEGER, last_error TEXT, provider TEXT, due_at INTEGER NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1, logged_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1, updated_at TEXT NOT NULL,
     run INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS attempts (
-    idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, logged INTEGER NOT NULL DEFAULT 0,
+    idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (idx, number)) WITHOUT ROWID;
 `;
 
-/** Columns added since the first release; ledgers created before them gain them on load. */
+/**
+ * Columns added since the first release; ledgers created before them gain them on load. The
+ * per-row log flags (`logged`, `logged_version`) are only read from such ledgers, once, to
+ * build their log mark; a ledger created now has none.
+ */
 const ADDED_COLUMNS = [
   "ALTER TABLE call ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
   "ALTER TABLE actions ADD COLUMN round_started_at INTEGER",
@@ -460,7 +463,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   async snapshot(): Promise<LedgerSnapshot | null> {
     const row = this.callRow();
     if (!row) return null;
-    const { logged: _logged, log_mark: _mark, ...call } = row;
+    const { log_mark: _mark, ...call } = row;
     const raw = this.readText("raw");
     return {
       call,
@@ -613,11 +616,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.arm();
   }
 
-  private logMark(stored: { log_mark: string | null; logged: number } | null = this.callRow()): LogMark {
+  private logMark(stored: { log_mark: string | null } | null = this.callRow()): LogMark {
     if (stored?.log_mark) return JSON.parse(stored.log_mark) as LogMark;
-    // A ledger from before the mark kept a flag per row; read them once.
-    const mark: LogMark = { call: stored?.logged === 1, actions: {}, attempts: {} };
-    for (const a of this.storedActions()) mark.actions[a.idx] = a.logged_version;
+    if (!stored) return { call: false, actions: {}, attempts: {} };
+    // A ledger from an earlier release kept a flag per row (its columns added on load if it
+    // predates them); read them once.
+    const logged = this.sql.exec<{ logged: number }>("SELECT logged FROM call WHERE id = 1").one().logged;
+    const mark: LogMark = { call: logged === 1, actions: {}, attempts: {} };
+    for (const a of this.sql.exec<{ idx: number; v: number }>("SELECT idx, logged_version AS v FROM actions")) mark.actions[a.idx] = a.v;
     for (const a of this.sql.exec<{ idx: number; n: number }>("SELECT idx, MAX(number) AS n FROM attempts WHERE logged = 1 GROUP BY idx")) {
       mark.attempts[a.idx] = a.n;
     }
@@ -723,7 +729,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private callRow(): StoredCall | null {
     const row = this.sql
       .exec<Omit<StoredCall, "action_count">>(
-        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, logged, log_mark FROM call WHERE id = 1",
+        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, log_mark FROM call WHERE id = 1",
       )
       .toArray()[0];
     if (!row) return null;
