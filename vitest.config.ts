@@ -50,6 +50,10 @@ export default defineConfig(async () => {
             // Actions without a configured provider land in the outbox, as in local development;
             // tests of a production deployment pass OUTBOX: "false" in their settings.
             OUTBOX: "true",
+            // Outbound-call tests dial Vapi (outbound fetch is stubbed in each test) and the
+            // simulator; tests of the refusals pass settings without these.
+            VAPI_API_KEY: "test-vapi-key",
+            ALLOW_SIMULATOR: "true",
           },
         },
       }),

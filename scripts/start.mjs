@@ -42,6 +42,18 @@ const SAMPLE_CALL = {
   metadata: { order_id: "12345", caller_name: "John Smith", caller_email: "john@example.com" },
 };
 
+/** The agent's calling settings for local runs: the simulator dials nobody. */
+const SIMULATED_CALLING = { voice_tools: { outbound_calls: { platform: { type: "simulator" }, redial: { max_attempts: 2, interval_seconds: 60 } } } };
+
+/** The integration guide's payload, as a Zapier, Make or n8n step would POST it. */
+const SEED_PAYLOAD = {
+  phone_number: "+14155551234",
+  task: "Confirm the appointment for Dental cleaning on March 12 at 10:30. If they cannot come, offer to reschedule.",
+  caller_name: "Ana Silva",
+  webhook_url: "http://127.0.0.1:9000/callback",
+  metadata: { event_id: "evt_123", calendar_id: "cal_9", simulate_outcome: "confirmed" },
+};
+
 async function main() {
   const userArgs = process.argv.slice(2);
   const devVars = ensureDevVars();
@@ -173,6 +185,20 @@ function printBanner(baseUrl, devVars) {
     "# 3. See what happened to the call, and the queued follow-ups:",
     `curl -sS -w '\\n' ${baseUrl}/calls/call_xyz789 -H ${adminAuth}`,
     `curl -sS -w '\\n' ${baseUrl}/outbox -H ${adminAuth}`,
+    "",
+    "# 4. Outbound calls: catch the callback in another terminal with `npm run receiver`, then let",
+    "#    the agent place calls through the simulator (it dials nobody and ends each call itself):",
+    `curl -sS -w '\\n' -X PATCH ${baseUrl}/agents/agent_abc123 -H ${adminAuth} -H ${json} \\`,
+    `  -d ${shellQuote(JSON.stringify(SIMULATED_CALLING))}`,
+    "",
+    "# 5. Create a trigger (the URL Zapier, Make or n8n POSTs to) and post the seed payload to it:",
+    `TRIGGER=$(curl -sS -X POST ${baseUrl}/triggers -H ${adminAuth} -H ${json} -d ${shellQuote(JSON.stringify({ name: "Appointment confirmation", agent_id: "agent_abc123" }))})`,
+    `curl -sS -w '\\n' -X POST "$(node -pe 'JSON.parse(process.argv[1]).url' "$TRIGGER")" -H ${json} \\`,
+    `  -H "Authorization: Bearer $(node -pe 'JSON.parse(process.argv[1]).secret' "$TRIGGER")" \\`,
+    `  -d ${shellQuote(JSON.stringify(SEED_PAYLOAD))}`,
+    "",
+    "# 6. A few seconds later the call has its outcome and the receiver has the signed callback:",
+    `curl -sS -w '\\n' ${baseUrl}/outbound-calls -H ${adminAuth}`,
     "",
     "Press Ctrl-C to stop.",
     "",

@@ -7,9 +7,12 @@ import { registerAgentCredentialRoutes } from "./routes/agent-credentials";
 import { registerAgentRoutes } from "./routes/agents";
 import { registerCallRoutes } from "./routes/calls";
 import { registerDeliveryRoutes } from "./routes/deliveries";
+import { registerHookRoutes } from "./routes/hooks";
 import { registerMetaRoutes } from "./routes/meta";
+import { registerOutboundCallRoutes } from "./routes/outbound-calls";
 import { registerOutboxRoutes } from "./routes/outbox";
 import { registerPlatformCallRoutes } from "./routes/platform-calls";
+import { registerTriggerRoutes } from "./routes/triggers";
 import { registerUsageRoutes } from "./routes/usage";
 
 /** Headers of a framework error's own response worth keeping, e.g. a challenge or Allow. */
@@ -61,6 +64,9 @@ export function createApp() {
   registerCallRoutes(app);
   registerPlatformCallRoutes(app);
   registerDeliveryRoutes(app);
+  registerOutboundCallRoutes(app);
+  registerTriggerRoutes(app);
+  registerHookRoutes(app);
   registerOutboxRoutes(app);
   registerUsageRoutes(app);
 

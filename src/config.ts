@@ -69,6 +69,7 @@ const ConfigSchema = z.object({
   WATCHDOG_SECONDS: PositiveInt(60),
   RETENTION_DAYS: PositiveInt(30),
   ALLOW_UNSIGNED_PLATFORM_WEBHOOKS: Flag,
+  ALLOW_SIMULATOR: Flag,
   RETELL_ANALYSIS_WAIT_SECONDS: PositiveInt(600),
   DEFAULT_COUNTRY: Country,
   ALERT_WEBHOOK_URL: Secret.refine((v) => v === undefined || URL.canParse(v), "must be an http(s) URL").refine(
@@ -95,6 +96,8 @@ export interface Config {
   retentionDays: number;
   /** Development only: accept platform webhooks of a platform that has no secret set. */
   allowUnsignedPlatformWebhooks: boolean;
+  /** Development only: the `simulator` outbound platform, which dials nobody, may be used. */
+  allowSimulator: boolean;
   /** How long a Retell call waits for `call_analyzed` after `call_ended` before its actions run. */
   retellAnalysisWaitSeconds: number;
   /** The country of phone numbers written without + (ISO 3166 alpha-2); an agent's `default_country` wins. */
@@ -126,6 +129,7 @@ export function readConfig(env: object): Config {
     watchdogSeconds: v.WATCHDOG_SECONDS,
     retentionDays: v.RETENTION_DAYS,
     allowUnsignedPlatformWebhooks: v.ALLOW_UNSIGNED_PLATFORM_WEBHOOKS,
+    allowSimulator: v.ALLOW_SIMULATOR,
     retellAnalysisWaitSeconds: v.RETELL_ANALYSIS_WAIT_SECONDS,
     ...(v.DEFAULT_COUNTRY ? { defaultCountry: v.DEFAULT_COUNTRY } : {}),
     alertWebhookUrl: v.ALERT_WEBHOOK_URL,

@@ -4,6 +4,7 @@ import { count, meterBatch, metered } from "./lib/meter";
 import { consumeActions, consumeDeadLetters } from "./pipeline/consumer";
 import { sweepExpired } from "./store/retention";
 
+export { OutboundCall } from "./ingest/outbound-call-object";
 export { CallLedger } from "./ledger/call-ledger";
 
 const app = createApp();

@@ -7,11 +7,13 @@ import { expect, it } from "vitest";
 // setting passes it itself.
 const SETTINGS = {
   ADMIN_API_KEY: "test-admin-key",
+  ALLOW_SIMULATOR: "true",
   ALLOW_PRIVATE_TARGETS: "false",
   INGEST_API_KEY: "test-ingest-key",
   INGEST_SIGNING_SECRET: "whsec_dGVzdC1pbmdlc3Qtc2lnbmluZy1zZWNyZXQ=",
   MAX_BODY_BYTES: "1048576",
   OUTBOX: "true",
+  VAPI_API_KEY: "test-vapi-key",
   WEBHOOK_SIGNING_SECRET: "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0",
 };
 

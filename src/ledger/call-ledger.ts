@@ -6,7 +6,7 @@ import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
 import { splitText } from "./chunks";
-import { type FollowUpPlan, type Job, deliveryId, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
+import { type FollowUpPlan, type Job, deliveryId, explicitPlan, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import {
   type ActionState,
   type Change,
@@ -83,6 +83,11 @@ export interface AcceptOptions {
    * ends a hold: the actions are planned again for the new event's outcome and run now.
    */
   onDuplicate?: "ignore" | "amend" | "release";
+  /**
+   * Run exactly these actions, whatever the outcome, instead of the agent's follow-up: an
+   * outbound call's callback and fallback, which its own object decided on.
+   */
+  actions?: Action[];
 }
 
 type StoredAction = ActionState & { run: number };
@@ -174,7 +179,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   /** Records the event and sends one job per action, once; a repeat is answered as a duplicate. */
   async accept(event: CallEndedEvent, agent: Agent | null, receivedAt: string, options: AcceptOptions = {}): Promise<IngestResult> {
-    const plan = planFollowUp(agent, event.outcome);
+    const plan = options.actions ? explicitPlan(options.actions) : planFollowUp(agent, event.outcome);
     const ids = await Promise.all(plan.actions.map((_, i) => deliveryId(event.agent_id, event.call_id, i)));
     // From here to the alarm nothing awaits, so the dedupe check, the writes and the alarm
     // are one step: a concurrent identical post sees either nothing or everything.

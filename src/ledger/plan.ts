@@ -52,6 +52,18 @@ export function planFollowUp(agent: Agent | null, outcome?: string | null): Foll
   };
 }
 
+/** A plan of given actions, each run whatever the outcome (an outbound call's callback and fallback). */
+export function explicitPlan(actions: readonly Action[]): FollowUpPlan {
+  if (actions.length === 0) return { status: "no_actions", actions: [], reason: "no actions" };
+  return { status: "accepted", actions: actions.map((action) => ({ action })), reason: null };
+}
+
+/**
+ * A webhook whose body is given rather than built from the call: an outbound call's callback.
+ * Never configured by users (the agent schema refuses `payload`); the ledger stores it as is.
+ */
+export type CallbackAction = Extract<Action, { type: "webhook" }> & { payload: unknown };
+
 /**
  * A delivery id derived from what it delivers, so the same action of the same call always
  * has the same id (the outbound `webhook-id`) however often its job is sent.

@@ -103,7 +103,8 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
     const { secrets } = await webhookSigningSecrets(env, claim.agent.id);
     const result = await sendWebhook({
       url: action.url,
-      body: JSON.stringify(webhookPayload(event, action)),
+      // An outbound call's callback carries the body its object built; any other webhook the call.
+      body: JSON.stringify("payload" in action ? action.payload : webhookPayload(event, action)),
       id: claim.delivery_id,
       secrets,
       allowPrivate: config.allowPrivateTargets,

@@ -4,6 +4,7 @@
  * whenever only an optional field is unusable.
  */
 import { type FieldProblem, fieldProblem } from "../errors";
+import { Identifier } from "../schemas/call-event";
 import { PlatformCallEvent } from "../schemas/platform-event";
 import { type JsonRecord, record } from "./json";
 import type { EventStage, NormalizeResult, NormalizeOptions } from "./types";
@@ -66,6 +67,15 @@ export interface DraftSources {
   platform_agent_id: readonly string[];
 }
 
+/**
+ * The relay agent a call's metadata names: `relay_agent_id` travels with every call the relay
+ * places, so the platform's webhook for it finds its agent without `?agent_id=`.
+ */
+export function relayAgentOf(metadata: unknown): string | null {
+  const id = record(metadata)?.relay_agent_id;
+  return typeof id === "string" && Identifier.safeParse(id).success ? id : null;
+}
+
 const NO_AGENT =
   "no agent id: add ?agent_id=<your relay agent> to the webhook URL (this payload names no agent of the platform's own)";
 
@@ -83,7 +93,7 @@ export function finalizeDraft(
 ): NormalizeResult {
   // An empty `?agent_id=` is a URL left half-edited, not a request for the agent "".
   const urlAgent = opts.defaultAgentId === "" ? undefined : opts.defaultAgentId;
-  const agentId = urlAgent ?? draft.platform_agent_id;
+  const agentId = urlAgent ?? relayAgentOf(draft.metadata) ?? draft.platform_agent_id;
   const agentPath = urlAgent !== undefined ? ["agent_id"] : sources.platform_agent_id;
   const required: FieldProblem[] = [];
   if (draft.call_id === null) required.push(fieldProblem(sources.call_id, "missing: the call's id is required"));

@@ -1,5 +1,6 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
+import type { Config } from "../config";
 import { AppError, validationFailed, zodProblems } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
 import { jsonBody } from "../middleware/json-body";
@@ -93,9 +94,10 @@ const PreviewResult = z
 const store = (env: CloudflareBindings) => new AgentStore(env.DB, env.CONFIG_CACHE);
 
 /** Validates a complete config with the schema and the rules a schema cannot express. */
-function validConfig(candidate: unknown, allowPrivateTargets: boolean): AgentConfig {
+function validConfig(candidate: unknown, config: Config): AgentConfig {
   const parsed = AgentConfig.safeParse(candidate);
-  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...checkAgentConfig(candidate, { allowPrivateTargets })];
+  const options = { allowPrivateTargets: config.allowPrivateTargets, allowSimulator: config.allowSimulator };
+  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...checkAgentConfig(candidate, options)];
   if (!parsed.success || problems.length > 0) throw validationFailed("the agent config is invalid", problems);
   return parsed.data;
 }
@@ -129,7 +131,7 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       }
       const current = await store(c.env).get(agent_id);
       const merged = applyMergePatch(current ? toConfig(current) : {}, patch);
-      const config = validConfig(merged, c.var.config.allowPrivateTargets);
+      const config = validConfig(merged, c.var.config);
       const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
       return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
     },
@@ -152,14 +154,14 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
-      const config = validConfig(c.req.valid("json"), c.var.config.allowPrivateTargets);
+      const config = validConfig(c.req.valid("json"), c.var.config);
       const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
       return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
     },
     // A body the schema refuses is checked in full, so every problem is named at once. (The
     // validator passes the refused input as `data`; the hook's type leaves it out.)
     (result, c) => {
-      if (!result.success && result.target === "json") validConfig((result as { data?: unknown }).data, c.var.config.allowPrivateTargets);
+      if (!result.success && result.target === "json") validConfig((result as { data?: unknown }).data, c.var.config);
       return undefined;
     },
   );

@@ -7,6 +7,7 @@ import { CallEndedBody } from "../ingest/lenient-body";
 import { ingestAuth, verifyIngestSignature } from "../middleware/ingest-auth";
 import { jsonBody } from "../middleware/json-body";
 import { ledgerFor } from "../ledger/client";
+import { isOutboundCallId } from "../outbound/client";
 import { CALL_ENDED_EXAMPLE, Identifier } from "../schemas/call-event";
 import { Call, CallLedgerView, IngestResult } from "../schemas/delivery";
 import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/problem";
@@ -192,7 +193,7 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       description:
         "Plans the agent's follow-up as it is configured now against the stored event and sends it as new deliveries " +
         "(a new run: new delivery ids and idempotency keys, so providers send again). 409 when the agent is unknown, " +
-        "disabled or has no actions.",
+        "disabled or has no actions, and for an outbound call's callback (oc_…), whose deliveries are replayed one by one.",
       tags: ["calls"],
       request: {
         params: CallParams,
@@ -207,6 +208,10 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { call_id } = c.req.valid("param");
+      if (isOutboundCallId(call_id)) {
+        // Its actions are an outbound call's callback and fallback, not the agent's follow-up.
+        throw new AppError("conflict", "an outbound call's callback and fallback are replayed one by one: POST /deliveries/{id}/retry");
+      }
       const agentId = await agentOfCall(c.env, call_id, c.req.valid("query").agent_id);
       if (!agentId) throw new AppError("not_found", `no call "${call_id}"`);
       const agent = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).get(agentId);

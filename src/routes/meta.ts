@@ -2,6 +2,7 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { webhookPayload } from "../providers/webhook";
 import { CALL_ENDED_EXAMPLE } from "../schemas/call-event";
+import { OutboundCallback } from "../schemas/outbound";
 import { json } from "../schemas/problem";
 import { renderReference } from "./reference-page";
 
@@ -90,6 +91,28 @@ function registerFollowUpWebhook(app: OpenAPIHono<AppEnv>) {
   });
 }
 
+function registerOutboundCallback(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "outbound_call.completed",
+    summary: "Sent to an outbound call's webhook_url once the call is final",
+    description:
+      "After the last attempt (re-dials included) the relay POSTs the outcome and the request's metadata, unchanged, to the " +
+      "call's webhook_url, signed per Standard Webhooks like every webhook. Retried, logged and replayable like any " +
+      "delivery; webhook-id is the same on every retry, so a receiver can drop duplicates. A cancelled call sends none.",
+    tags: ["webhooks"],
+    request: {
+      headers: signatureHeaders,
+      body: { required: true, content: { "application/json": { schema: OutboundCallback } } },
+    },
+    responses: {
+      200: { description: "Any 2xx: delivered" },
+      410: { description: "Gone: the delivery is not tried again" },
+      503: { description: "Any 5xx, 408, 425 or 429: retried later" },
+    },
+  });
+}
+
 export function registerMetaRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({
@@ -122,6 +145,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>) {
     description: "Standard Webhooks signature (with webhook-id and webhook-timestamp) made with INGEST_SIGNING_SECRET",
   });
   registerFollowUpWebhook(app);
+  registerOutboundCallback(app);
 
   app.doc31("/openapi.json", (c) => ({ ...DOCUMENT, servers: [{ url: new URL(c.req.url).origin }] }));
 

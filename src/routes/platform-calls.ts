@@ -5,6 +5,7 @@ import { acceptCall } from "../ingest/accept-call";
 import type { AcceptOptions } from "../ledger/call-ledger";
 import { jsonBody } from "../middleware/json-body";
 import { PLATFORMS, type PlatformAdapter, parsePlatformBody, platformSecrets } from "../platforms";
+import { relayAgentOf } from "../platforms/event";
 import type { NormalizedEvent } from "../platforms/types";
 import { Identifier } from "../schemas/call-event";
 import { IngestResult } from "../schemas/delivery";
@@ -98,7 +99,8 @@ function registerPlatformRoute(app: OpenAPIHono<AppEnv>, platform: PlatformAdapt
       if (normalized.kind === "ignored") return c.json({ status: "ignored" as const, reason: normalized.reason }, 200);
       if (normalized.kind === "invalid") throw validationFailed(`not a usable ${title} call`, normalized.problems);
       const event = { ...normalized.event };
-      if (urlAgent === undefined && normalized.platformAgentId) {
+      // A call the relay placed names its agent in the metadata it gave the platform (see relayAgentOf).
+      if (urlAgent === undefined && !relayAgentOf(event.metadata) && normalized.platformAgentId) {
         const mapped = await new AgentStore(c.env.DB, c.env.CONFIG_CACHE).idForPlatform(platform.name, normalized.platformAgentId);
         if (mapped) event.agent_id = mapped;
       }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isCountryCode } from "../lib/phone";
 import { Identifier } from "./call-event";
+import { CallingHours, Dialer, Redial } from "./outbound";
 import { PLATFORM_NAMES, type PlatformName } from "./platform-event";
 
 /**
@@ -144,6 +145,39 @@ export const PostCallFollowUp = z.strictObject({
   actions: z.array(Action).max(20).default([]),
 });
 
+/** How an agent places outbound calls (`voice_tools.outbound_calls`). */
+export const OutboundCallsSettings = z
+  .strictObject({
+    platform: Dialer,
+    calling_hours: CallingHours.optional(),
+    default_country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166 alpha-2 country code, e.g. US")
+      .transform((c) => c.toUpperCase())
+      .optional()
+      .openapi({ description: "Country of numbers written without +; else the agent's default_country, else DEFAULT_COUNTRY" }),
+    redial: Redial.default({ on: ["no_answer", "busy"], max_attempts: 1, interval_seconds: 3600 }),
+    fallback_actions: z.array(Action).max(10).default([]).openapi({
+      description:
+        "Run once when the final outcome is one of redial.on or failed. Templates see caller_name, caller_number (the number " +
+        "called), outcome, and metadata.* (the request's metadata, with metadata.task and metadata.phone_number).",
+    }),
+    result_timeout_seconds: z.number().int().min(60).max(7 * 86_400).default(3600).openapi({
+      description: "A placed call with no call-ended event by then ends with outcome unknown",
+    }),
+  })
+  .openapi("OutboundCallsSettings", {
+    example: {
+      platform: { type: "vapi", assistant_id: "asst_123", phone_number_id: "pn_456" },
+      calling_hours: { timezone: "America/New_York", days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "20:00" },
+      default_country: "US",
+      redial: { on: ["no_answer", "busy"], max_attempts: 3, interval_seconds: 3600 },
+      fallback_actions: [{ type: "sms", template: "Sorry we missed you, {{caller_name}}. Call us on +1 415 555 0100." }],
+      result_timeout_seconds: 3600,
+    },
+  });
+export type OutboundCallsSettings = z.infer<typeof OutboundCallsSettings>;
+
 const TemplateName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "use lowercase letters, digits and _");
 
 /** An email body an agent defines, or a per-agent override of a built-in one (same name). */
@@ -207,7 +241,7 @@ export const AgentConfig = z
     name: z.string().min(1).max(200).optional(),
     templates: AgentTemplates.optional().openapi({ description: "Email bodies by name; a built-in name overrides the built-in for this agent" }),
     voice_tools: z
-      .strictObject({ post_call_follow_up: PostCallFollowUp.optional() })
+      .strictObject({ post_call_follow_up: PostCallFollowUp.optional(), outbound_calls: OutboundCallsSettings.optional() })
       .optional(),
     platform_ids: PlatformIds.optional(),
     outcome_field: z.string().min(1).max(128).optional().openapi({
@@ -230,7 +264,7 @@ export const Agent = z
     id: Identifier,
     name: z.string(),
     templates: AgentTemplates,
-    voice_tools: z.object({ post_call_follow_up: PostCallFollowUp }),
+    voice_tools: z.object({ post_call_follow_up: PostCallFollowUp, outbound_calls: OutboundCallsSettings.optional() }),
     platform_ids: PlatformIds.optional(),
     outcome_field: z.string().optional(),
     outcome_map: OutcomeMap.optional(),

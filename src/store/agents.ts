@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import { IsolateMemo } from "../lib/isolate-memo";
-import { Agent, AgentConfig, PostCallFollowUp } from "../schemas/agent";
+import { Agent, AgentConfig, OutboundCallsSettings, PostCallFollowUp } from "../schemas/agent";
 import type { PlatformName } from "../schemas/platform-event";
 import { type IngestKeyRef, MAX_INGEST_KEYS } from "../security/ingest-keys";
 
@@ -41,7 +41,10 @@ function fromRow(row: AgentRow): Agent {
     id: row.id,
     name: row.name,
     templates: config.templates ?? {},
-    voice_tools: { post_call_follow_up: PostCallFollowUp.parse(config.voice_tools?.post_call_follow_up ?? {}) },
+    voice_tools: {
+      post_call_follow_up: PostCallFollowUp.parse(config.voice_tools?.post_call_follow_up ?? {}),
+      ...(config.voice_tools?.outbound_calls ? { outbound_calls: OutboundCallsSettings.parse(config.voice_tools.outbound_calls) } : {}),
+    },
     ...(config.platform_ids ? { platform_ids: config.platform_ids } : {}),
     ...(config.outcome_field ? { outcome_field: config.outcome_field } : {}),
     ...(config.outcome_map ? { outcome_map: config.outcome_map } : {}),

@@ -17,6 +17,8 @@ const PUBLIC = new Set([
   "POST /calls/ended/retell",
   "POST /calls/ended/bland",
   "POST /calls/ended/elevenlabs",
+  // A trigger's URL authenticates with the trigger's own secret (test/outbound/triggers.test.ts).
+  "POST /hooks/{trigger_id}",
 ]);
 
 const METHODS = ["get", "put", "post", "delete", "patch"] as const;
