@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run receiver`: a local webhook receiver for trying the relay without any account. It
 // prints every POST it gets (an outbound call's callback, a follow-up webhook) and whether its
-// Standard Webhooks signature checks out with WEBHOOK_SIGNING_SECRET from .dev.vars.
+// Standard Webhooks signature checks out with WEBHOOK_SIGNING_SECRET from .dev.vars. It answers
+// `{"ok":true,"id":"rcv_<n>"}`, so it can also stand in for an `http` dialer (call_id_path "id").
 // `npm run receiver -- 9100` listens on another port.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -29,6 +30,8 @@ function verified(headers, body) {
   return secrets.length === 0 ? "signed (no WEBHOOK_SIGNING_SECRET in .dev.vars to check it)" : "SIGNATURE DOES NOT MATCH";
 }
 
+let received = 0;
+
 createServer((req, res) => {
   const chunks = [];
   req.on("data", (chunk) => chunks.push(chunk));
@@ -41,6 +44,6 @@ createServer((req, res) => {
       // not JSON: shown as it came
     }
     console.log(`\n${new Date().toISOString()} ${req.method} ${req.url} (${verified(req.headers, body)}, webhook-id ${req.headers["webhook-id"] ?? "none"})\n${shown}`);
-    res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, id: `rcv_${++received}` }));
   });
 }).listen(port, "127.0.0.1", () => console.log(`Receiving webhooks at http://127.0.0.1:${port}/ (Ctrl-C to stop)`));

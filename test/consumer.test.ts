@@ -5,28 +5,11 @@ import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
 import { MAX_ATTEMPTS } from "../src/pipeline/retry-policy";
 import worker from "../src/index";
-import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "./helpers";
+import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId, watchLedgerSends } from "./helpers";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
 const HOOK_URL = "https://crm.example.com/api/call-completed";
 
-interface Captured {
-  url: string;
-  headers: Headers;
-  body: string;
-}
-
-/** Replaces outbound fetch with `answer`, recording every request the relay makes. */
-function stubFetch(answer: (req: Captured, n: number) => Response | Promise<Response>) {
-  const seen: Captured[] = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const req = new Request(input as RequestInfo, init as RequestInit);
-    const captured = { url: req.url, headers: req.headers, body: await req.text() };
-    seen.push(captured);
-    return answer(captured, seen.length);
-  });
-  return seen;
-}
 
 afterEach(() => vi.restoreAllMocks());
 

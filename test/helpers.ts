@@ -80,3 +80,22 @@ export async function watchLedgerSends(agentId: string, callId: string) {
     return vi.spyOn(queue, "sendBatch");
   });
 }
+
+/** An outbound request the relay made, as a stubbed fetch saw it. */
+export interface Captured {
+  url: string;
+  headers: Headers;
+  body: string;
+}
+
+/** Replaces outbound fetch with `answer`, recording every request the relay makes. */
+export function stubFetch(answer: (req: Captured, n: number) => Response | Promise<Response>) {
+  const seen: Captured[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const req = new Request(input as RequestInfo, init as RequestInit);
+    const captured = { url: req.url, headers: req.headers, body: await req.text() };
+    seen.push(captured);
+    return answer(captured, seen.length);
+  });
+  return seen;
+}

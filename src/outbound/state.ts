@@ -181,7 +181,8 @@ export function applyAnswer(state: OutboundState, answer: DialAnswer & { http_st
       const delay = retryDelaySeconds({ attempt: last.retries + 1, retryAfterSeconds: answer.retry_after_seconds, random });
       const tried = { ...last, http_status: answer.status, error: answer.error };
       if (delay === null) {
-        return finish(bump(state, now, { attempts: replaceLast(state, { ...tried, phase: "ended", outcome: "failed" }) }), "failed", now, `the platform kept refusing: ${answer.error}`);
+        const ended = { ...tried, phase: "ended" as const, outcome: "failed", ended_at: new Date(now).toISOString() };
+        return finish(bump(state, now, { attempts: replaceLast(state, ended) }), "failed", now, `the platform kept refusing: ${answer.error}`);
       }
       return bump(state, now, {
         status: "scheduled",
@@ -191,7 +192,9 @@ export function applyAnswer(state: OutboundState, answer: DialAnswer & { http_st
     }
     case "refused":
       return finish(
-        bump(state, now, { attempts: replaceLast(state, { ...last, phase: "ended", outcome: "failed", http_status: answer.status, error: answer.error }) }),
+        bump(state, now, {
+          attempts: replaceLast(state, { ...last, phase: "ended", outcome: "failed", ended_at: new Date(now).toISOString(), http_status: answer.status, error: answer.error }),
+        }),
         "failed",
         now,
         answer.error,

@@ -190,12 +190,16 @@ export async function exchange(
   return { ok: true, answer: { status: response.status, headers: response.headers, body } };
 }
 
-/** Reads at most `maxBytes` of a body and releases the rest, so a huge answer is never buffered. */
-async function readBody(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body || response.bodyUsed) return "";
+/**
+ * Reads at most `maxBytes` of a body and releases the rest, so a huge answer is never
+ * buffered. `complete` is false when the connection broke off mid-way.
+ */
+export async function readBodyUpTo(response: Response, maxBytes: number): Promise<{ text: string; complete: boolean }> {
+  if (!response.body || response.bodyUsed) return { text: "", complete: true };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let complete = true;
   try {
     while (size < maxBytes) {
       const { done, value } = await reader.read();
@@ -204,7 +208,7 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
       size += value.byteLength;
     }
   } catch {
-    // A body that breaks off mid-way still leaves the status, which is what matters.
+    complete = false;
   } finally {
     reader.cancel().catch(() => {});
   }
@@ -214,7 +218,12 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes.subarray(0, maxBytes));
+  return { text: new TextDecoder().decode(bytes.subarray(0, maxBytes)), complete };
+}
+
+/** A body's first `maxBytes`; one that breaks off mid-way still leaves the status, which is what matters. */
+async function readBody(response: Response, maxBytes: number): Promise<string> {
+  return (await readBodyUpTo(response, maxBytes)).text;
 }
 
 /** Makes the provider's request and classifies the answer. Never throws. */

@@ -66,6 +66,13 @@ const signatureHeaders = z.object({
   }),
 });
 
+/** How a receiver's answer to any signed webhook is read. */
+const WEBHOOK_RESPONSES = {
+  200: { description: "Any 2xx: delivered" },
+  410: { description: "Gone: the delivery is not tried again" },
+  503: { description: "Any 5xx, 408, 425 or 429: retried later" },
+};
+
 function registerFollowUpWebhook(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerWebhook({
     method: "post",
@@ -83,11 +90,7 @@ function registerFollowUpWebhook(app: OpenAPIHono<AppEnv>) {
       headers: signatureHeaders,
       body: { required: true, content: { "application/json": { schema: FollowUpWebhook } } },
     },
-    responses: {
-      200: { description: "Any 2xx: delivered" },
-      410: { description: "Gone: the delivery is not tried again" },
-      503: { description: "Any 5xx, 408, 425 or 429: retried later" },
-    },
+    responses: WEBHOOK_RESPONSES,
   });
 }
 
@@ -105,11 +108,7 @@ function registerOutboundCallback(app: OpenAPIHono<AppEnv>) {
       headers: signatureHeaders,
       body: { required: true, content: { "application/json": { schema: OutboundCallback } } },
     },
-    responses: {
-      200: { description: "Any 2xx: delivered" },
-      410: { description: "Gone: the delivery is not tried again" },
-      503: { description: "Any 5xx, 408, 425 or 429: retried later" },
-    },
+    responses: WEBHOOK_RESPONSES,
   });
 }
 

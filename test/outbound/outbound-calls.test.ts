@@ -6,30 +6,13 @@ import type { Job } from "../../src/ledger/plan";
 import { localParts, zonedTimeToUtc } from "../../src/outbound/calling-hours";
 import { outboundCall } from "../../src/outbound/client";
 import type { OutboundState } from "../../src/outbound/state";
-import { ADMIN, INGEST, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
+import { ADMIN, INGEST, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId } from "../helpers";
 import { signBland } from "../platforms/sign";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
 const CALLBACK_URL = "https://crm.example.com/kallyai/callback";
 const VAPI = { type: "vapi", assistant_id: "asst_123", phone_number_id: "pn_456" };
 
-interface Captured {
-  url: string;
-  headers: Headers;
-  body: string;
-}
-
-/** Replaces outbound fetch with `answer`, recording every request the relay makes. */
-function stubFetch(answer: (req: Captured, n: number) => Response | Promise<Response>) {
-  const seen: Captured[] = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const req = new Request(input as RequestInfo, init as RequestInit);
-    const captured = { url: req.url, headers: req.headers, body: await req.text() };
-    seen.push(captured);
-    return answer(captured, seen.length);
-  });
-  return seen;
-}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -453,5 +436,30 @@ describe("POST /calls/{call_id}/rerun", () => {
   it("refuses an outbound call's callback: its deliveries are replayed one by one", async () => {
     const res = await request("POST", "/calls/oc_0123456789abcdef01234567/rerun");
     expect(res.status).toBe(409);
+  });
+});
+
+describe("crash windows of the hand-over", () => {
+  it("a hand-over interrupted before it was recorded runs again from the alarm and delivers once", async () => {
+    const agentId = await agentWith({ platform: VAPI, fallback_actions: [{ type: "sms", template: "Missed you." }] });
+    const call = await placed({ agent_id: agentId, phone_number: "+14155551234", webhook_url: CALLBACK_URL });
+    stubFetch(() => vapiCreated(`v-${call.id}`));
+    await dialNow(call.id);
+    await postEvent({ call_id: `v-${call.id}`, agent_id: agentId, outcome: "failed" });
+    const first = await pendingJobs(agentId, call.id);
+    expect(first).toHaveLength(2);
+    // The object died after the ledger accepted the hand-over but before it recorded so.
+    await runInDurableObject(stub(call.id), async (instance, storage) => {
+      const object = instance as unknown as { state: OutboundState };
+      object.state = { ...object.state, handed_over: false, handed_actions: 0 };
+      await storage.storage.put("state", object.state);
+      await storage.storage.setAlarm(Date.now() + 60_000);
+    });
+    await runDurableObjectAlarm(stub(call.id));
+    const state = await stateOf(call.id);
+    expect(state).toMatchObject({ handed_over: true, handed_actions: 2 });
+    // The ledger took the call once: the same two deliveries, not four.
+    const again = await pendingJobs(agentId, call.id);
+    expect(again.map((j) => j.delivery_id)).toEqual(first.map((j) => j.delivery_id));
   });
 });

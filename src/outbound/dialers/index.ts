@@ -3,7 +3,7 @@
  * the answer. Never retried here: a second create-call can ring a person twice, so whether
  * to dial again is the caller's decision, made on the answer's kind.
  */
-import { NETWORK_ERROR_CAUSES, classifyNetworkError } from "../../providers/http";
+import { NETWORK_ERROR_CAUSES, classifyNetworkError, readBodyUpTo } from "../../providers/http";
 import { clip } from "./answer";
 import { bland } from "./bland";
 import { elevenlabs } from "./elevenlabs";
@@ -93,34 +93,6 @@ function scrubbed(result: PlaceCallResult, secrets: readonly string[]): PlaceCal
   return { ...result, error };
 }
 
-/** Reads at most `maxBytes` of a body; `complete` is false when the connection broke off mid-way. */
-async function readAnswer(response: Response, maxBytes: number): Promise<{ text: string; complete: boolean }> {
-  if (!response.body) return { text: "", complete: true };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let complete = true;
-  try {
-    while (size < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    complete = false;
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { text: new TextDecoder().decode(bytes.subarray(0, maxBytes)), complete };
-}
-
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The error of a fetch that threw: the request may have reached the platform, or not. */
@@ -180,7 +152,7 @@ export async function placeCall<S extends { type: string }>(
   }
 
   const status = response.status;
-  const answer = await readAnswer(response, MAX_ANSWER_BYTES);
+  const answer = await readBodyUpTo(response, MAX_ANSWER_BYTES);
   if (!answer.complete && status >= 200 && status <= 299) {
     // The platform took the request but its call id was lost on the way back.
     return { kind: "unknown", error: `${adapter.type} answered HTTP ${status} but the answer broke off`, http_status: status };
