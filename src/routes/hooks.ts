@@ -19,7 +19,13 @@ const NotPlaced = z
     reason: z.string().optional(),
     id: z.string().optional().openapi({ description: "duplicate: the outbound call the first event placed" }),
   })
-  .openapi("TriggerNotPlaced", { example: { status: "duplicate", id: "oc_5f2c9a1e7b3d4c6a8e0f1b2c" } });
+  .openapi("TriggerNotPlaced", {
+    example: {
+      status: "duplicate",
+      id: "oc_5f2c9a1e7b3d4c6a8e0f1b2c",
+      reason: "an event with the same dedupe key placed oc_5f2c9a1e7b3d4c6a8e0f1b2c at 2026-03-10T15:04:05.412Z",
+    },
+  });
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
@@ -87,7 +93,10 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>) {
         case "filtered":
           return c.json({ status: "filtered" as const, reason: outcome.reason }, 200);
         case "duplicate":
-          return c.json({ status: "duplicate" as const, id: outcome.call.id }, 200);
+          return c.json(
+            { status: "duplicate" as const, id: outcome.call.id, reason: `an event with the same dedupe key placed ${outcome.call.id} at ${outcome.call.requested_at}` },
+            200,
+          );
         case "conflict": // only Idempotency-Keys conflict; a trigger's key is a dedupe key
         case "replayed":
           throw new AppError("conflict", "this event met an earlier request with the same key");
