@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
+import { registerDashboard } from "./dashboard";
 import { AppError, problemForStatus, problemResponse, validationFailed, zodProblems } from "./errors";
 import { registerAgentCredentialRoutes } from "./routes/agent-credentials";
 import { registerAgentRoutes } from "./routes/agents";
@@ -12,6 +13,7 @@ import { registerMetaRoutes } from "./routes/meta";
 import { registerOutboundCallRoutes } from "./routes/outbound-calls";
 import { registerOutboxRoutes } from "./routes/outbox";
 import { registerPlatformCallRoutes } from "./routes/platform-calls";
+import { registerStatsRoutes } from "./routes/stats";
 import { registerTriggerRoutes } from "./routes/triggers";
 import { registerUsageRoutes } from "./routes/usage";
 
@@ -69,6 +71,8 @@ export function createApp() {
   registerHookRoutes(app);
   registerOutboxRoutes(app);
   registerUsageRoutes(app);
+  registerStatsRoutes(app);
+  registerDashboard(app);
 
   app.notFound((c) => problemResponse(new AppError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err) => toResponse(err));

@@ -31,6 +31,14 @@ export function missingSettings<K extends MessageKind>(provider: Provider<K>, se
   return missing;
 }
 
+/** Every provider of a kind and the settings it still lacks here (empty: usable), outbox first. */
+export function providerReadiness(kind: MessageKind, settings: Settings, env: CloudflareBindings): { name: string; missing: string[] }[] {
+  return [outboxProvider(kind) as Provider<MessageKind>, ...(CATALOGUE[kind] as readonly Provider<MessageKind>[])].map((provider) => ({
+    name: provider.name,
+    missing: missingSettings(provider, settings, env),
+  }));
+}
+
 /**
  * What to set when no provider of a kind is: each provider's first required credential
  * (the rest of its settings are in the README), or the outbox for local development.

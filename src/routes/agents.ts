@@ -1,16 +1,15 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import type { Config } from "../config";
-import { AppError, validationFailed, zodProblems } from "../errors";
+import { AppError, validationFailed } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
 import { jsonBody } from "../middleware/json-body";
-import { agentWarnings, previewAgent } from "../pipeline/preview";
+import { saveAgent, updateAgent, validConfig } from "../pipeline/agent-service";
+import { previewAgent } from "../pipeline/preview";
 import { ACTION_TYPES, Agent, AgentConfig, EXAMPLE_AGENT } from "../schemas/agent";
-import { checkAgentConfig } from "../pipeline/agent-checks";
 import { CallEndedEvent, Identifier } from "../schemas/call-event";
 import { SAMPLE_CALL } from "../templates/sample-call";
 import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
-import { AgentStore, toConfig } from "../store/agents";
+import { AgentStore } from "../store/agents";
 import { adminRoute } from "./admin-route";
 
 const AgentParams = z.object({ agent_id: Identifier.openapi({ param: { name: "agent_id", in: "path" }, example: "agent_abc123" }) });
@@ -93,15 +92,6 @@ const PreviewResult = z
 
 const store = (env: CloudflareBindings) => new AgentStore(env.DB, env.CONFIG_CACHE);
 
-/** Validates a complete config with the schema and the rules a schema cannot express. */
-function validConfig(candidate: unknown, config: Config): AgentConfig {
-  const parsed = AgentConfig.safeParse(candidate);
-  const options = { allowPrivateTargets: config.allowPrivateTargets, allowSimulator: config.allowSimulator };
-  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...checkAgentConfig(candidate, options)];
-  if (!parsed.success || problems.length > 0) throw validationFailed("the agent config is invalid", problems);
-  return parsed.data;
-}
-
 export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     adminRoute({
@@ -129,11 +119,8 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
       if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
         throw validationFailed("a merge patch must be a JSON object", [{ path: "$", pointer: "", message: "expected an object" }]);
       }
-      const current = await store(c.env).get(agent_id);
-      const merged = applyMergePatch(current ? toConfig(current) : {}, patch);
-      const config = validConfig(merged, c.var.config);
-      const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
-      return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
+      const { agent, created, warnings } = await updateAgent(c.env, agent_id, (current) => applyMergePatch(current, patch), c.var.config);
+      return c.json({ ...agent, warnings }, created ? 201 : 200);
     },
   );
 
@@ -154,9 +141,8 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { agent_id } = c.req.valid("param");
-      const config = validConfig(c.req.valid("json"), c.var.config);
-      const { agent, created } = await store(c.env).put(agent_id, config, new Date().toISOString());
-      return c.json({ ...agent, warnings: agentWarnings(agent) }, created ? 201 : 200);
+      const { agent, created, warnings } = await saveAgent(c.env, agent_id, c.req.valid("json"), c.var.config);
+      return c.json({ ...agent, warnings }, created ? 201 : 200);
     },
     // A body the schema refuses is checked in full, so every problem is named at once. (The
     // validator passes the refused input as `data`; the hook's type leaves it out.)

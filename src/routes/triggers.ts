@@ -1,15 +1,14 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { AppError, fieldProblem, validationFailed, zodProblems } from "../errors";
+import { AppError, validationFailed } from "../errors";
 import { applyMergePatch } from "../lib/merge-patch";
 import { jsonBody } from "../middleware/json-body";
 import { EXAMPLE_TRIGGER, Trigger, TriggerConfig } from "../schemas/trigger";
 import { Identifier } from "../schemas/call-event";
 import { authErrors, bodyErrors, json, notFound } from "../schemas/problem";
-import { AgentStore } from "../store/agents";
 import { type StoredTrigger, TriggerStore } from "../store/triggers";
-import { checkTriggerTemplates } from "../triggers/fire-trigger";
+import { checkTriggerConfig } from "../triggers/trigger-config";
 import { adminRoute } from "./admin-route";
 
 const TriggerParams = z.object({ id: Identifier.openapi({ param: { name: "id", in: "path" }, example: "trg_8c1d2e3f4a5b6c7d" }) });
@@ -32,15 +31,11 @@ const store = (env: CloudflareBindings) => new TriggerStore(env.DB);
 /** The URL to paste into the automation tool: this deployment's origin, as the request reached it. */
 const withUrl = (c: Context<AppEnv>, trigger: StoredTrigger): Trigger => ({ ...trigger, url: `${new URL(c.req.url).origin}/hooks/${trigger.id}` });
 
-/** The schema, the templates, and an agent that exists. */
+/** The schema, the templates, and an agent that exists; a 422 naming each problem otherwise. */
 async function validTrigger(env: CloudflareBindings, candidate: unknown): Promise<TriggerConfig> {
-  const parsed = TriggerConfig.safeParse(candidate);
-  const problems = parsed.success ? checkTriggerTemplates(parsed.data) : zodProblems(parsed.error);
-  if (parsed.success && problems.length === 0 && !(await new AgentStore(env.DB, env.CONFIG_CACHE).get(parsed.data.agent_id))) {
-    problems.push(fieldProblem(["agent_id"], `no agent "${parsed.data.agent_id}"`));
-  }
-  if (!parsed.success || problems.length > 0) throw validationFailed("the trigger is invalid", problems);
-  return parsed.data;
+  const checked = await checkTriggerConfig(env, candidate);
+  if (!checked.ok) throw validationFailed("the trigger is invalid", checked.problems);
+  return checked.config;
 }
 
 async function found(env: CloudflareBindings, id: string): Promise<StoredTrigger> {

@@ -1,6 +1,7 @@
 import type { AttemptRecord } from "../schemas/delivery";
 import type { ActionType } from "../schemas/agent";
 import type { Attempt, Call, Delivery, DeliveryStatus } from "../schemas/delivery";
+import { DELIVERY_COUNTED, deliverySettleStatement } from "./stats";
 
 export type CallRow = Call;
 export type ActionRow = Delivery;
@@ -45,12 +46,18 @@ export class DeliveryLog {
   /**
    * Mirrors what the ledger has not yet confirmed, in one batch (one transaction): the call
    * row once, each changed action, and each new attempt. An action row is only replaced by a
-   * newer version, so batches that land out of order cannot roll the log back.
+   * newer version, so batches that land out of order cannot roll the log back. A settle is
+   * counted into the hourly stats in the same batch, once (src/store/stats.ts).
    */
   async write(entry: { call?: CallRow; actions: ActionRow[]; attempts: LoggedAttempt[] }): Promise<void> {
     const statements: D1PreparedStatement[] = [];
     if (entry.call) statements.push(this.callStatement(entry.call));
-    for (const action of entry.actions) statements.push(this.actionStatement(action));
+    for (const action of entry.actions) {
+      // Before the upsert: it compares with the row as stored until then.
+      const settle = deliverySettleStatement(this.db, action);
+      if (settle) statements.push(settle);
+      statements.push(this.actionStatement(action));
+    }
     for (const attempt of entry.attempts) statements.push(this.attemptStatement(attempt));
     if (statements.length > 0) await this.db.batch(statements);
   }
@@ -70,11 +77,12 @@ export class DeliveryLog {
     return this.db
       .prepare(
         `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
-           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version, run)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version, run, ${DELIVERY_COUNTED.columns})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, provider = excluded.provider,
            last_status = excluded.last_status, last_error = excluded.last_error,
-           next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, version = excluded.version
+           next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, version = excluded.version,
+           ${DELIVERY_COUNTED.onConflict}
          WHERE excluded.version > deliveries.version`,
       )
       .bind(
@@ -94,6 +102,7 @@ export class DeliveryLog {
         a.updated_at,
         a.version,
         a.run,
+        ...DELIVERY_COUNTED.insertValues(a),
       );
   }
 

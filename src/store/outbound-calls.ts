@@ -1,4 +1,5 @@
 import type { OutboundCall, OutboundStatus } from "../schemas/outbound";
+import { outboundFinalCounted, outboundFinalStatement } from "./stats";
 
 /** What GET /outbound-calls filters on. */
 export interface OutboundFilter {
@@ -31,16 +32,21 @@ export class OutboundCallIndex {
   /**
    * Stores a call's view at `version`, and the platform call ids of its attempts. A write of an
    * older version than the stored one changes nothing, so late writes cannot go back in time.
+   * The first final view stored is counted into the hourly stats in the same batch, once.
    */
   async save(view: OutboundCall, version: number): Promise<void> {
+    // Before the upsert: it compares with the row as stored until then.
+    const final = outboundFinalStatement(this.db, view, version);
     const statements = [
+      ...(final ? [final] : []),
       this.db
         .prepare(
-          `INSERT INTO outbound_calls (id, agent_id, trigger_id, status, requested_at, version, view) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, view = excluded.view
+          `INSERT INTO outbound_calls (id, agent_id, trigger_id, status, requested_at, version, view, final_counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, view = excluded.view,
+             final_counted = MAX(outbound_calls.final_counted, excluded.final_counted)
            WHERE excluded.version > outbound_calls.version`,
         )
-        .bind(view.id, view.agent_id, view.trigger_id, view.status, view.requested_at, version, JSON.stringify(view)),
+        .bind(view.id, view.agent_id, view.trigger_id, view.status, view.requested_at, version, JSON.stringify(view), outboundFinalCounted(view)),
       ...view.attempts
         .filter((a) => a.platform_call_id !== null)
         .map((a) =>

@@ -74,6 +74,14 @@ export class Outbox {
     await this.db.prepare("DELETE FROM outbox WHERE created_at < ?").bind(cutoff).run();
   }
 
+  /** One message, or null. */
+  async get(id: string): Promise<OutboxEntry | null> {
+    const row = await this.db.prepare(`SELECT ${LISTED} FROM outbox WHERE id = ?`).bind(id).first<Omit<OutboxRow, "idempotency_key">>();
+    if (!row) return null;
+    const { body, ...rest } = row;
+    return { ...rest, message: JSON.parse(body) as Record<string, unknown> };
+  }
+
   async list(filter: { call_id?: string; kind?: MessageKind; limit: number }): Promise<OutboxEntry[]> {
     const { results } = await this.db
       .prepare(

@@ -10,14 +10,14 @@ function sources(dir = SRC) {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return sources(full);
-    return name.endsWith(".ts") && !name.endsWith(".test.ts") ? [full] : [];
+    return /\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name) ? [full] : [];
   });
 }
 
 /** A file's layer: its folder under src, or the file itself for those at the top (app.ts, config.ts, ...). */
 const folderOf = (file) => {
   const parts = path.relative(SRC, file).split(path.sep);
-  return parts.length > 1 ? parts[0] : parts[0].replace(/\.ts$/, "");
+  return parts.length > 1 ? parts[0] : parts[0].replace(/\.tsx?$/, "");
 };
 
 /** Folder → folders it imports from (type-only imports included: they couple too). */

@@ -133,7 +133,7 @@ describe("POST /outbound-calls", () => {
 
   it("answers the same Idempotency-Key with the first answer, and a changed body with 422", async () => {
     const agentId = await agentWith({ platform: VAPI });
-    const body = { agent_id: agentId, phone_number: "+14155551234", task: "Confirm" };
+    const body = { agent_id: agentId, phone_number: "+14155551234", task: "Confirm", delay_seconds: 600 };
     const key = { ...ADMIN, "idempotency-key": uniqueId("key") };
     const answers = await Promise.all([1, 2, 3, 4].map(() => place(body, key)));
     const ids = new Set<string>();

@@ -1,0 +1,17 @@
+import { type FieldProblem, fieldProblem, zodProblems } from "../errors";
+import { TriggerConfig } from "../schemas/trigger";
+import { AgentStore } from "../store/agents";
+import { checkTriggerTemplates } from "./fire-trigger";
+
+/**
+ * What POST /triggers and the dashboard's trigger form both check: the schema, the templates'
+ * syntax, and an agent that exists. The config when it passes; every problem when it does not.
+ */
+export async function checkTriggerConfig(env: CloudflareBindings, candidate: unknown): Promise<{ ok: true; config: TriggerConfig } | { ok: false; problems: FieldProblem[] }> {
+  const parsed = TriggerConfig.safeParse(candidate);
+  const problems = parsed.success ? checkTriggerTemplates(parsed.data) : zodProblems(parsed.error);
+  if (parsed.success && problems.length === 0 && !(await new AgentStore(env.DB, env.CONFIG_CACHE).get(parsed.data.agent_id))) {
+    problems.push(fieldProblem(["agent_id"], `no agent "${parsed.data.agent_id}"`));
+  }
+  return parsed.success && problems.length === 0 ? { ok: true, config: parsed.data } : { ok: false, problems };
+}
