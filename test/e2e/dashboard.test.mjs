@@ -101,32 +101,46 @@ test("an operator's day in the dashboard", { skip: !present && "Chromium is not 
   await screenshots(page, "deliveries");
 
   // The call's timeline; the caller's name shows as text, never as markup.
-  await page.getByRole("link", { name: callId }).first().click();
+  const dialogs = [];
+  page.on("dialog", (dialog) => {
+    // The dashboard asks before acting (confirm): say yes. Anything else would be injected script.
+    if (dialog.type() === "confirm") return void dialog.accept();
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.getByRole("link", { name: /^dlv_/ }).first().click();
   await page.getByText(callId).first().waitFor();
-  assert.equal(await page.evaluate(() => window.__xss === undefined), true);
+  await page.getByText("<script>alert(1)</script>").first().waitFor();
+  assert.deepEqual(dialogs, []);
   await screenshots(page, "call-timeline");
 
   // Replay the failed webhook once the receiver accepts.
   receiver.state.status = 200;
   await page.getByRole("button", { name: /replay/i }).first().click();
   await eventually(async () => receiver.received.filter((r) => r.url === "/crm").length >= 2, { reload: false });
-  await eventually(async () => (await page.getByText("failed").count()) === 0);
+  await eventually(async () => (await page.getByRole("heading", { name: /webhook delivered/ }).count()) === 1);
+  await screenshots(page, "call-replayed");
 
   // Create a trigger and send its test event.
   await page.goto(url("/dashboard/triggers"));
   await screenshots(page, "triggers");
-  await page.getByLabel("Name").fill("E2E confirmations");
+  await page.getByRole("link", { name: "New trigger" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("E2E confirmations");
   await page.getByLabel("Agent").selectOption(agentId);
-  await page.getByRole("button", { name: /create trigger/i }).click();
+  await page.getByRole("button", { name: "Create the trigger" }).click();
   await page.getByText("/hooks/trg_").first().waitFor();
   await screenshots(page, "trigger-created");
   await page.getByRole("button", { name: /send test event/i }).first().click();
-  await page.getByText(/oc_[0-9a-f]{24}/).first().waitFor();
+  await page.getByRole("heading", { name: "Test event: answered 202" }).waitFor();
+  await screenshots(page, "trigger-test-event");
 
   // The outbound call shows up, and completes through the simulator.
   await page.goto(url("/dashboard/outbound-calls"));
-  await eventually(async () => (await page.getByText("completed").count()) > 0);
+  await eventually(async () => (await page.locator(".badge", { hasText: "completed" }).count()) > 0);
   await screenshots(page, "outbound-calls");
+  await page.locator("a", { hasText: /^oc_[0-9a-f]{24}$/ }).first().click();
+  await page.getByText("Callback").first().waitFor();
+  await screenshots(page, "outbound-call");
 
   // The outbox and the settings.
   await page.goto(url("/dashboard/outbox"));
@@ -135,8 +149,11 @@ test("an operator's day in the dashboard", { skip: !present && "Chromium is not 
   await page.goto(url("/dashboard/settings"));
   await screenshots(page, "settings");
 
-  // The stats moved: the overview counts what settled.
+  // The stats moved: the overview counts the deliveries that settled and the outbound call.
   await page.goto(url("/dashboard"));
-  await eventually(async () => (await page.locator(".metric").first().innerText()) !== "—");
+  await eventually(async () => (await page.locator(".metric").first().innerText()) !== "—" && (await page.getByRole("link", { name: /^trg_/ }).count()) > 0);
+  const stats = await (await relay.api("GET", "/stats?group_by=trigger")).json();
+  assert.equal(stats.outbound_calls.total.final, 1);
+  assert.equal(stats.deliveries.total.by_status.delivered >= 2, true);
   await screenshots(page, "overview");
 });
