@@ -76,12 +76,27 @@ export async function checkedTrigger(env: CloudflareBindings, candidate: unknown
   return [...formProblems, ...(checked.ok ? [] : checked.problems)];
 }
 
-export function TriggerFormFields(props: { form: TriggerForm; errors: Record<string, string[]>; agents: Agent[]; csrf: string }) {
+/** A stored trigger as the form shows it, for editing. */
+export function triggerFormOf(t: TriggerConfig): TriggerForm {
+  const form: TriggerForm = { name: t.name, agent_id: t.agent_id, enabled: t.enabled ? "on" : undefined, dedupe_key: t.dedupe_key };
+  for (const field of MAPPED) form[`call.${field}`] = t.call?.[field];
+  if (t.call?.metadata) form["call.metadata"] = JSON.stringify(t.call.metadata, null, 2);
+  if (t.filter) form.filter = JSON.stringify(t.filter, null, 2);
+  if (t.schedule && "delay_seconds" in t.schedule) form["schedule.delay_seconds"] = String(t.schedule.delay_seconds);
+  if (t.schedule && "at" in t.schedule) {
+    form["schedule.at"] = t.schedule.at;
+    form["schedule.offset_seconds"] = String(t.schedule.offset_seconds);
+  }
+  return form;
+}
+
+/** The trigger form: creating one posts to /dashboard/triggers, editing one to its `action`. */
+export function TriggerFormFields(props: { form: TriggerForm; errors: Record<string, string[]>; agents: Agent[]; csrf: string; action?: string; submit?: string }) {
   const { form, errors } = props;
   const input = (name: keyof TriggerForm & string, hint: boolean) => ({ id: `t-${name.replace(".", "-")}`, name, ...described(`t-${name.replace(".", "-")}`, hint, errors[name]) });
   const id = (name: string) => `t-${name.replace(".", "-")}`;
   return (
-    <form class="panel" method="post" action="/dashboard/triggers" novalidate>
+    <form class="panel" method="post" action={props.action ?? "/dashboard/triggers"} novalidate>
       <Csrf token={props.csrf} />
       {errors[""] ? (
         <div class="error" role="alert">
@@ -150,7 +165,7 @@ export function TriggerFormFields(props: { form: TriggerForm; errors: Record<str
         <input {...input("dedupe_key", true)} type="text" value={form.dedupe_key} />
       </Field>
       <div class="actions">
-        <button type="submit">Create the trigger</button>
+        <button type="submit">{props.submit ?? "Create the trigger"}</button>
       </div>
     </form>
   );

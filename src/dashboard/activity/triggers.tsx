@@ -7,7 +7,7 @@ import { fireTrigger } from "../../triggers/fire-trigger";
 import type { DashboardEnv } from "../env";
 import { Csrf, Page, StatusBadge } from "../layout";
 import { AgentLink, type DashboardContext, When, agentsToOffer, formOf, noticeOf, pretty, problemsByInput } from "./shared";
-import { type TriggerForm, TriggerFormFields, checkedTrigger, triggerCandidate, triggerInputOf } from "./trigger-form";
+import { type TriggerForm, TriggerFormFields, checkedTrigger, triggerCandidate, triggerFormOf, triggerInputOf } from "./trigger-form";
 import { Copyable, SecretOnce, SetupSnippets } from "./trigger-setup";
 
 /** The URL to paste into the automation tool, as the API shows it: this request's origin. */
@@ -100,6 +100,15 @@ function TriggerPage(props: { c: DashboardContext; trigger: StoredTrigger; calls
           <pre>{pretty({ call: trigger.call ?? null, filter: trigger.filter ?? null, schedule: trigger.schedule ?? null })}</pre>
         </details>
         <div class="actions">
+          <a class="button secondary" href={`${path}/edit`}>
+            Edit
+          </a>
+          <form method="post" action={`${path}/delete`} data-confirm="Delete this trigger? Its URL stops working at once.">
+            <Csrf token={c.var.csrf} />
+            <button type="submit" class="danger">
+              Delete
+            </button>
+          </form>
           <form method="post" action={`${path}/rotate`} data-confirm="Issue a new secret? The current one keeps working for 24 hours.">
             <Csrf token={c.var.csrf} />
             <button type="submit" class="secondary">
@@ -271,6 +280,45 @@ export function registerTriggerPages(dashboard: Hono<DashboardEnv>) {
     return c.html(
       <TriggerPage c={c} trigger={trigger} calls={await recentCalls(c.env, trigger.id)} issued={{ secret: issued.secret, expires: issued.previous_secret_expires_at }} />,
     );
+  });
+
+  // Editing replaces the whole config, which is what PATCH /triggers/{id} does with every field
+  // given: the same checks, the same store; the URL and the secret stay.
+  const editPage = (c: DashboardContext, id: string, form: TriggerForm, errors: Record<string, string[]>, agents: Awaited<ReturnType<typeof agentsToOffer>>) => (
+    <Page
+      title="Edit trigger"
+      section="triggers"
+      nonce={c.var.nonce}
+      csrf={c.var.csrf}
+      notice={Object.keys(errors).length > 0 ? { text: "The trigger is invalid: see the fields below.", bad: true } : undefined}
+    >
+      <p>
+        <a href={triggerPath(id)}>← The trigger</a>
+      </p>
+      <h1>Edit trigger</h1>
+      <TriggerFormFields form={form} errors={errors} agents={agents} csrf={c.var.csrf} action={`${triggerPath(id)}/edit`} submit="Save the trigger" />
+    </Page>
+  );
+
+  dashboard.get("/triggers/:id/edit", async (c) => {
+    const trigger = await found(c.env, c.req.param("id"));
+    return c.html(editPage(c, trigger.id, triggerFormOf(trigger), {}, await agentsToOffer(c.env)));
+  });
+
+  dashboard.post("/triggers/:id/edit", async (c) => {
+    const trigger = await found(c.env, c.req.param("id"));
+    const form = (await formOf(c)) as TriggerForm;
+    const { candidate, problems } = triggerCandidate(form);
+    const checked = await checkedTrigger(c.env, candidate, problems);
+    if (Array.isArray(checked)) return c.html(editPage(c, trigger.id, form, problemsByInput(checked, triggerInputOf), await agentsToOffer(c.env)), 422);
+    await new TriggerStore(c.env.DB).update(trigger.id, checked, new Date());
+    return c.redirect(`${triggerPath(trigger.id)}?notice=${encodeURIComponent("Saved")}`, 303);
+  });
+
+  dashboard.post("/triggers/:id/delete", async (c) => {
+    const trigger = await found(c.env, c.req.param("id"));
+    await new TriggerStore(c.env.DB).delete(trigger.id);
+    return c.redirect(`/dashboard/triggers?notice=${encodeURIComponent(`Deleted ${trigger.name}`)}`, 303);
   });
 
   // The sample payload through fireTrigger, as POST /hooks/{id} runs an event; the answer is shown.
