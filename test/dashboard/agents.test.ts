@@ -247,8 +247,8 @@ describe("dashboard: agents", () => {
     const fallback = [{ type: "sms", template: "Sorry we missed you, {{caller_name}}." }];
     await putAgent(id, { ...SEED_CONFIG, voice_tools: { ...SEED_CONFIG.voice_tools, outbound_calls: { platform: { type: "simulator" }, fallback_actions: fallback } } });
     let html = await openAgent(session, id);
+    expect(html).toContain('name="fallback[0][template]"');
     expect(html).toContain("Sorry we missed you, {{caller_name}}.");
-    expect(html).toContain("edit them through the API");
 
     html = await (await submit(session, agentPath(id), [...withField(formFields(html), "outbound[platform][type]", "vapi"), ["op", "refresh"]])).text();
     expect(html).toContain('name="outbound[platform][assistant_id]"');
@@ -276,6 +276,35 @@ describe("dashboard: agents", () => {
       fallback_actions: fallback,
       result_timeout_seconds: 3600,
     });
+  });
+
+  it("edits the fallback actions with the same editor: add, reorder, remove, errors in place, follow-up untouched", async () => {
+    const session = await signIn();
+    const id = uniqueId("agent");
+    await putAgent(id, { ...SEED_CONFIG, voice_tools: { ...SEED_CONFIG.voice_tools, outbound_calls: { platform: { type: "simulator" } } } });
+    let html = await openAgent(session, id);
+    html = await (await submit(session, agentPath(id), [...formFields(html), ["op", "fallback-add:sms"]])).text();
+    expect(html).toContain('name="fallback[0][template]"');
+    html = await (await submit(session, agentPath(id), [...withField(formFields(html), "fallback[0][template]", "{{nope}}"), ["op", "save"]])).text();
+    expect(elementText(html, "f-fallback-0-template-error")).toMatch(/unknown variable/);
+    expect((await apiAgent(id)).voice_tools.outbound_calls.fallback_actions).toEqual([]);
+
+    let fields = withField(formFields(html), "fallback[0][template]", "Sorry we missed you, {{caller_name}}.");
+    html = await (await submit(session, agentPath(id), [...fields, ["op", "fallback-add:webhook"]])).text();
+    fields = withField(formFields(html), "fallback[1][url]", "https://crm.example.com/missed");
+    html = await (await submit(session, agentPath(id), [...fields, ["op", "fallback-up:1"]])).text();
+    expect([...html.matchAll(/name="fallback\[\d+\]\[type\]" value="([^"]*)"/g)].map((m) => m[1])).toEqual(["webhook", "sms"]);
+    expect((await submit(session, agentPath(id), [...formFields(html), ["op", "save"]])).status).toBe(303);
+    let saved = (await apiAgent(id)).voice_tools;
+    expect(saved.outbound_calls.fallback_actions.map((a: any) => a.type)).toEqual(["webhook", "sms"]);
+    expect(saved.post_call_follow_up.actions.map((a: any) => a.type)).toEqual(["sms", "webhook", "email"]);
+
+    html = await openAgent(session, id);
+    html = await (await submit(session, agentPath(id), [...formFields(html), ["op", "fallback-remove:0"]])).text();
+    expect((await submit(session, agentPath(id), [...formFields(html), ["op", "save"]])).status).toBe(303);
+    saved = (await apiAgent(id)).voice_tools;
+    expect(saved.outbound_calls.fallback_actions).toEqual([{ type: "sms", template: "Sorry we missed you, {{caller_name}}." }]);
+    expect(saved.post_call_follow_up.actions).toHaveLength(3);
   });
 
   it("refuses a POST without the session's CSRF token, and answers 404 for an unknown agent", async () => {

@@ -83,7 +83,7 @@ export function AgentPage(props: AgentPageProps) {
         <h2>Voice Settings</h2>
         <Buttons />
         <FollowUpSection view={view} draft={draft} templates={Object.keys(agent.templates)} />
-        <OutboundSection view={view} draft={draft} fallback={agent.voice_tools.outbound_calls?.fallback_actions ?? []} />
+        <OutboundSection view={view} draft={draft} templates={Object.keys(agent.templates)} />
         <Buttons />
       </form>
       {props.previews ? <PreviewSection previews={props.previews} /> : null}

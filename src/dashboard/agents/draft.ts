@@ -13,6 +13,8 @@ import { DIALER_TYPES, type DialerType } from "../../schemas/outbound";
 export interface AgentDraft {
   enabled: boolean;
   actions: ActionDraft[];
+  /** voice_tools.outbound_calls.fallback_actions, edited like the follow-up's (`fallback.1.template`). */
+  fallback: ActionDraft[];
   /** voice_tools.outbound_calls, by key below `outbound.`; days apart, as they are many values. */
   outbound: Record<string, string>;
   days: string[];
@@ -136,6 +138,14 @@ export const idOf = (key: string) => `f-${key.replaceAll(".", "-")}`;
 const text = (value: unknown): string =>
   value === undefined || value === null ? "" : typeof value === "boolean" ? (value ? "on" : "") : Array.isArray(value) ? value.join(", ") : typeof value === "object" ? JSON.stringify(value, null, 2) : String(value);
 
+const actionDraftOf = (action: Action): ActionDraft => ({
+  type: action.type,
+  values: Object.fromEntries(Object.entries(action).flatMap(([name, value]) => (name === "type" ? [] : [[name, text(value)]]))),
+});
+
+/** The two action lists of the form: the follow-up's, and outbound calls' fallback. */
+export type ActionList = "actions" | "fallback";
+
 /** The form of a saved agent. */
 export function draftOf(agent: Agent): AgentDraft {
   const { enabled, actions } = agent.voice_tools.post_call_follow_up;
@@ -154,10 +164,8 @@ export function draftOf(agent: Agent): AgentDraft {
   }
   return {
     enabled,
-    actions: actions.map((action) => ({
-      type: action.type,
-      values: Object.fromEntries(Object.entries(action).flatMap(([name, value]) => (name === "type" ? [] : [[name, text(value)]]))),
-    })),
+    actions: actions.map(actionDraftOf),
+    fallback: (settings?.fallback_actions ?? []).map(actionDraftOf),
     outbound,
     days: settings?.calling_hours?.days ?? [],
   };
@@ -168,18 +176,19 @@ const MAX_FORM_ACTIONS = 40;
 
 /** The form as posted: the draft, and which button was pressed (`op`). */
 export function draftFromForm(form: FormData): { draft: AgentDraft; op: string } {
-  const actions = new Map<number, ActionDraft>();
+  const lists = { actions: new Map<number, ActionDraft>(), fallback: new Map<number, ActionDraft>() };
   const outbound: Record<string, string> = {};
   const days: string[] = [];
   for (const [name, value] of form) {
     if (typeof value !== "string") continue;
-    const action = /^actions\[(\d{1,3})\]\[([a-z_]{1,40})\]$/.exec(name);
+    const action = /^(actions|fallback)\[(\d{1,3})\]\[([a-z_]{1,40})\]$/.exec(name);
     if (action) {
-      const index = Number(action[1]);
+      const actions = lists[action[1] as ActionList];
+      const index = Number(action[2]);
       if (!actions.has(index) && actions.size >= MAX_FORM_ACTIONS) continue;
       const draft = actions.get(index) ?? { type: "", values: {} };
-      if (action[2] === "type") draft.type = value;
-      else draft.values[action[2]!] = value;
+      if (action[3] === "type") draft.type = value;
+      else draft.values[action[3]!] = value;
       actions.set(index, draft);
       continue;
     }
@@ -193,7 +202,8 @@ export function draftFromForm(form: FormData): { draft: AgentDraft; op: string }
   return {
     draft: {
       enabled: form.get("enabled") === "on",
-      actions: [...actions.entries()].sort(([a], [b]) => a - b).map(([, draft]) => draft),
+      actions: [...lists.actions.entries()].sort(([a], [b]) => a - b).map(([, draft]) => draft),
+      fallback: [...lists.fallback.entries()].sort(([a], [b]) => a - b).map(([, draft]) => draft),
       outbound,
       days,
     },
@@ -203,17 +213,20 @@ export function draftFromForm(form: FormData): { draft: AgentDraft; op: string }
 
 /**
  * Applies a button that changes the form without saving: `add` (with `new_type`) or
- * `add:sms`, `remove:2`, `up:2`, `down:2`, `refresh`. Returns null for any other op.
+ * `add:sms`, `remove:2`, `up:2`, `down:2`, `refresh`; the same prefixed with `fallback-` act
+ * on the fallback actions. Returns null for any other op.
  */
 export function applyOp(draft: AgentDraft, op: string, newType: string | undefined): AgentDraft | null {
-  const [verb, arg = ""] = op.split(":", 2) as [string, string | undefined];
-  const actions = [...draft.actions];
+  const [prefixed, arg = ""] = op.split(":", 2) as [string, string | undefined];
+  const list: ActionList = prefixed.startsWith("fallback-") ? "fallback" : "actions";
+  const verb = list === "fallback" ? prefixed.slice("fallback-".length) : prefixed;
+  const actions = [...draft[list]];
   // The form as it was sent: e.g. to show the fields of the platform just chosen.
   if (verb === "refresh") return draft;
   if (verb === "add") {
     const type = arg || newType || "";
     if (!isActionType(type)) return null;
-    return { ...draft, actions: [...actions, { type, values: {} }] };
+    return { ...draft, [list]: [...actions, { type, values: {} }] };
   }
   const index = /^\d{1,3}$/.test(arg) ? Number(arg) : -1;
   if (index < 0 || index >= actions.length) return null;
@@ -223,7 +236,7 @@ export function applyOp(draft: AgentDraft, op: string, newType: string | undefin
     if (other < 0 || other >= actions.length) return draft;
     [actions[index], actions[other]] = [actions[other]!, actions[index]!];
   } else return null;
-  return { ...draft, actions };
+  return { ...draft, [list]: actions };
 }
 
 /** An object without its undefined members: what a user did not fill in is left out. */
@@ -251,7 +264,7 @@ function actionOf(draft: ActionDraft): unknown {
 }
 
 /** What the form makes of voice_tools.outbound_calls; JSON that does not parse is a problem of its own. */
-function outboundOf(draft: AgentDraft, fallback: Action[], problems: FieldProblem[]): unknown {
+function outboundOf(draft: AgentDraft, problems: FieldProblem[]): unknown {
   const o = draft.outbound;
   const type = o["platform.type"] ?? "";
   if (type === "") return undefined;
@@ -275,21 +288,17 @@ function outboundOf(draft: AgentDraft, fallback: Action[], problems: FieldProble
     default_country: optional(o.default_country?.trim()),
     redial: defined({ on: list(o["redial.on"]), max_attempts: numeric(o["redial.max_attempts"]), interval_seconds: numeric(o["redial.interval_seconds"]) }),
     result_timeout_seconds: numeric(o.result_timeout_seconds),
-    fallback_actions: fallback,
+    fallback_actions: draft.fallback.map(actionOf),
   });
 }
 
-/**
- * The agent's config with the form's follow-up and outbound settings in place of its own. The
- * outbound fallback actions are not on the form: they are kept as they are.
- */
+/** The agent's config with the form's follow-up and outbound settings (fallback actions included) in place of its own. */
 export function configOf(draft: AgentDraft, current: AgentConfig): { candidate: Record<string, unknown>; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
-  const fallback = current.voice_tools?.outbound_calls?.fallback_actions ?? [];
   const voiceTools = defined({
     ...current.voice_tools,
     post_call_follow_up: { enabled: draft.enabled, actions: draft.actions.map(actionOf) },
-    outbound_calls: outboundOf(draft, fallback, problems),
+    outbound_calls: outboundOf(draft, problems),
   });
   return { candidate: { ...current, voice_tools: voiceTools }, problems };
 }

@@ -1,6 +1,6 @@
 import { ACTION_TYPES, PROVIDER_NAMES, TEMPLATE_HELP } from "../../schemas/agent";
 import { BUILTIN_TEMPLATES } from "../../templates/builtin";
-import { ACTION_FIELDS, ACTION_LABELS, type ActionDraft, type AgentDraft, type FieldSpec, idOf, isActionType } from "./draft";
+import { ACTION_FIELDS, ACTION_LABELS, type ActionDraft, type ActionList, type AgentDraft, type FieldSpec, idOf, isActionType } from "./draft";
 import { CheckboxField, type FormView, Problems, SelectField, TemplateVariables, TextField } from "./fields";
 
 const DEFAULT_PROVIDER = {
@@ -10,9 +10,9 @@ const DEFAULT_PROVIDER = {
 } as const;
 
 /** One field of an action, as its kind asks. */
-function ActionField(props: { view: FormView; index: number; action: ActionDraft; spec: FieldSpec; templates: string[] }) {
+function ActionField(props: { view: FormView; list: ActionList; index: number; action: ActionDraft; spec: FieldSpec; templates: string[] }) {
   const { spec, action } = props;
-  const field = `actions.${props.index}.${spec.name}`;
+  const field = `${props.list}.${props.index}.${spec.name}`;
   const value = action.values[spec.name] ?? "";
   const common = { view: props.view, field, label: spec.label, value, required: spec.required };
   switch (spec.kind) {
@@ -44,30 +44,37 @@ function ActionField(props: { view: FormView; index: number; action: ActionDraft
   }
 }
 
+/** What each list's actions are called on the page, and the prefix of their buttons' ops. */
+const LISTS: Record<ActionList, { noun: string; op: string }> = {
+  actions: { noun: "Action", op: "" },
+  fallback: { noun: "Fallback action", op: "fallback-" },
+};
+
 /** One action: its fields, and the buttons that move or remove it. */
-function ActionFieldset(props: { view: FormView; index: number; count: number; action: ActionDraft; templates: string[] }) {
-  const { index, action } = props;
+function ActionFieldset(props: { view: FormView; list: ActionList; index: number; count: number; action: ActionDraft; templates: string[] }) {
+  const { index, action, list } = props;
+  const { noun, op } = LISTS[list];
   const n = index + 1;
   const label = isActionType(action.type) ? ACTION_LABELS[action.type] : `unknown type "${action.type}"`;
   return (
-    <fieldset class="panel" id={idOf(`actions.${index}`)}>
+    <fieldset class="panel" id={idOf(`${list}.${index}`)}>
       <legend>
-        Action {n}: {label}
+        {noun} {n}: {label}
       </legend>
-      <input type="hidden" name={`actions[${index}][type]`} value={action.type} />
-      <Problems view={props.view} field={`actions.${index}`} />
-      <Problems view={props.view} field={`actions.${index}.type`} />
+      <input type="hidden" name={`${list}[${index}][type]`} value={action.type} />
+      <Problems view={props.view} field={`${list}.${index}`} />
+      <Problems view={props.view} field={`${list}.${index}.type`} />
       {isActionType(action.type)
-        ? ACTION_FIELDS[action.type].map((spec) => <ActionField view={props.view} index={index} action={action} spec={spec} templates={props.templates} />)
+        ? ACTION_FIELDS[action.type].map((spec) => <ActionField view={props.view} list={list} index={index} action={action} spec={spec} templates={props.templates} />)
         : null}
       <div class="actions">
-        <button type="submit" class="secondary" name="op" value={`up:${index}`} disabled={index === 0} aria-label={`Move action ${n} up`}>
+        <button type="submit" class="secondary" name="op" value={`${op}up:${index}`} disabled={index === 0} aria-label={`Move ${noun.toLowerCase()} ${n} up`}>
           Move up
         </button>
-        <button type="submit" class="secondary" name="op" value={`down:${index}`} disabled={index === props.count - 1} aria-label={`Move action ${n} down`}>
+        <button type="submit" class="secondary" name="op" value={`${op}down:${index}`} disabled={index === props.count - 1} aria-label={`Move ${noun.toLowerCase()} ${n} down`}>
           Move down
         </button>
-        <button type="submit" class="danger" name="op" value={`remove:${index}`} aria-label={`Remove action ${n}`}>
+        <button type="submit" class="danger" name="op" value={`${op}remove:${index}`} aria-label={`Remove ${noun.toLowerCase()} ${n}`}>
           Remove
         </button>
       </div>
@@ -92,7 +99,7 @@ export function FollowUpSection(props: { view: FormView; draft: AgentDraft; temp
       <Problems view={view} field="actions" />
       {draft.actions.length === 0 ? <p class="muted">No actions yet: add one below.</p> : null}
       {draft.actions.map((action, index) => (
-        <ActionFieldset view={view} index={index} count={draft.actions.length} action={action} templates={props.templates} />
+        <ActionFieldset view={view} list="actions" index={index} count={draft.actions.length} action={action} templates={props.templates} />
       ))}
       <div class="filters">
         <div>
@@ -110,5 +117,36 @@ export function FollowUpSection(props: { view: FormView; draft: AgentDraft; temp
         </div>
       </div>
     </section>
+  );
+}
+
+/**
+ * Outbound calls' fallback actions: the same editor, run once when a call's final outcome is
+ * one that re-dials or failed. Each type has its own add button, as the follow-up's select
+ * belongs to that list.
+ */
+export function FallbackActions(props: { view: FormView; draft: AgentDraft; templates: string[] }) {
+  const { draft, view } = props;
+  return (
+    <div id={idOf("fallback")}>
+      <h4>Fallback actions</h4>
+      <p class="hint">
+        Run once when the final outcome is one of the re-dial outcomes, or failed (an action with "Run for outcomes": only for those).
+        Their templates see caller_name, caller_number (the number called), outcome, and metadata.* with metadata.task and
+        metadata.phone_number.
+      </p>
+      <Problems view={view} field="fallback" />
+      {draft.fallback.length === 0 ? <p class="muted">None.</p> : null}
+      {draft.fallback.map((action, index) => (
+        <ActionFieldset view={view} list="fallback" index={index} count={draft.fallback.length} action={action} templates={props.templates} />
+      ))}
+      <div class="actions">
+        {ACTION_TYPES.map((type) => (
+          <button type="submit" class="secondary" name="op" value={`fallback-add:${type}`}>
+            Add a fallback {ACTION_LABELS[type]}
+          </button>
+        ))}
+      </div>
+    </div>
   );
 }

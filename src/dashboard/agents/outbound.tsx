@@ -1,7 +1,7 @@
-import type { Action } from "../../schemas/agent";
 import { DIALER_TYPES, type DialerType, WEEKDAYS } from "../../schemas/outbound";
 import { type AgentDraft, PLATFORM_FIELDS, idOf, isDialerType } from "./draft";
 import { type FormView, Problems, SelectField, TextField } from "./fields";
+import { FallbackActions } from "./follow-up";
 
 const PLATFORM_LABELS: Record<DialerType, string> = {
   vapi: "Vapi",
@@ -15,9 +15,9 @@ const DAY_LABELS = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thur
 
 /**
  * Voice Settings → Outbound calls (voice_tools.outbound_calls): platform and ids, calling hours,
- * default country, re-dial and result timeout. The fallback actions are shown, not edited.
+ * default country, re-dial and result timeout. Then the fallback actions, edited like the follow-up's.
  */
-export function OutboundSection(props: { view: FormView; draft: AgentDraft; fallback: Action[] }) {
+export function OutboundSection(props: { view: FormView; draft: AgentDraft; templates: string[] }) {
   const { view, draft } = props;
   const o = draft.outbound;
   const value = (key: string) => o[key] ?? "";
@@ -108,12 +108,7 @@ export function OutboundSection(props: { view: FormView; draft: AgentDraft; fall
             placeholder="3600"
             hint="A placed call with no call-ended event by then ends with outcome unknown (60 to 604800)."
           />
-          <h4>Fallback actions</h4>
-          <p class="hint">
-            Read-only here: edit them through the API (PATCH /agents/{"{agent_id}"} with voice_tools.outbound_calls.fallback_actions). Saving this page keeps them as
-            they are.
-          </p>
-          {props.fallback.length > 0 ? <pre>{JSON.stringify(props.fallback, null, 2)}</pre> : <p class="muted">None.</p>}
+          <FallbackActions view={view} draft={props.draft} templates={props.templates} />
         </>
       )}
     </section>

@@ -18,6 +18,11 @@ function formKeys(draft: AgentDraft): string[] {
     keys.push(`actions.${i}`, `actions.${i}.type`);
     for (const field of isActionType(action.type) ? ACTION_FIELDS[action.type] : []) keys.push(`actions.${i}.${field.name}`);
   });
+  keys.push("fallback");
+  draft.fallback.forEach((action, i) => {
+    keys.push(`fallback.${i}`, `fallback.${i}.type`);
+    for (const field of isActionType(action.type) ? ACTION_FIELDS[action.type] : []) keys.push(`fallback.${i}.${field.name}`);
+  });
   const type = draft.outbound["platform.type"] ?? "";
   keys.push("outbound", "outbound.platform");
   const [platformType, ...settings] = OUTBOUND_KEYS.map((key) => `outbound.${key}`);
@@ -35,6 +40,7 @@ function keyOfPointer(pointer: string): string | null {
     .map((p) => p.replaceAll("~1", "/").replaceAll("~0", "~"));
   if (parts[0] !== "voice_tools") return null;
   if (parts[1] === "post_call_follow_up") return parts.slice(2).join(".") || "enabled";
+  if (parts[1] === "outbound_calls" && parts[2] === "fallback_actions") return ["fallback", ...parts.slice(3)].join(".");
   if (parts[1] === "outbound_calls") return ["outbound", ...parts.slice(2)].join(".");
   return null;
 }

@@ -118,7 +118,7 @@ export function registerAgentPages(dashboard: Hono<DashboardEnv>) {
 
     try {
       // The same read, change, validate and store as PATCH /agents/{id}; the form applies to the
-      // config as it is now, so a fallback action saved meanwhile through the API is kept.
+      // config as it is now, so what the form does not show (templates, platform_ids) is kept.
       await updateAgent(c.env, agent.id, (current) => configOf(draft, current).candidate, c.var.config);
     } catch (err) {
       if (err instanceof AppError && err.code === "conflict") return page({ problems: [{ path: "$", pointer: "", message: err.message }] }, 409);

@@ -27,6 +27,21 @@ function RateBars(props: { rows: { label: string; rate: number | null }[] }) {
   );
 }
 
+/** Counts by action type as bars, largest full width, with the type and count as text beside. */
+function CountBars(props: { rows: { action_type: string }[] }) {
+  const counts = new Map<string, number>();
+  for (const row of props.rows) counts.set(row.action_type, (counts.get(row.action_type) ?? 0) + 1);
+  if (counts.size === 0) return null;
+  const max = Math.max(...counts.values());
+  const entries = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  return (
+    <>
+      <RateBars rows={entries.map(([label, n]) => ({ label, rate: n / max }))} />
+      <div class="hint">{entries.map(([label, n]) => `${label} ${n}`).join(" · ")}</div>
+    </>
+  );
+}
+
 function DeliveryTable(props: { title: string; answer: StatsAnswer }) {
   const groups = props.answer.deliveries.groups.filter((g) => g.settled > 0);
   return (
@@ -147,12 +162,14 @@ export function registerOverviewPage(dashboard: Hono<DashboardEnv>) {
             <div class="metric">
               <a href="/dashboard/deliveries?status=retrying">{waiting.length >= PEEK ? `${PEEK}+` : waiting.length}</a>
             </div>
+            <CountBars rows={waiting} />
           </div>
           <div class="panel">
             <div class="muted">Failed in the last hour</div>
             <div class="metric">
               <a href="/dashboard/deliveries?status=failed">{recentFailures.length >= PEEK ? `${PEEK}+` : recentFailures.length}</a>
             </div>
+            <CountBars rows={recentFailures} />
           </div>
         </div>
         <div class="grid">
