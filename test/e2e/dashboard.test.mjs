@@ -142,7 +142,10 @@ test("an operator's day in the dashboard", { skip: !present && "Chromium is not 
   await page.getByText("Callback").first().waitFor();
   await screenshots(page, "outbound-call");
 
-  // The outbox and the settings.
+  // The calls list, the outbox and the settings.
+  await page.goto(url("/dashboard/calls"));
+  await page.getByText(callId).first().waitFor();
+  await screenshots(page, "calls");
   await page.goto(url("/dashboard/outbox"));
   await page.getByText("Thanks for calling E2E Dental").first().waitFor();
   await screenshots(page, "outbox");
