@@ -5,7 +5,7 @@ import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
 import { MAX_ATTEMPTS } from "../src/pipeline/retry-policy";
 import worker from "../src/index";
-import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId, watchLedgerSends } from "./helpers";
+import { callEvent, editActions, makeDue, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId, watchLedgerSends } from "./helpers";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
 const HOOK_URL = "https://crm.example.com/api/call-completed";
@@ -233,7 +233,7 @@ describe("queue consumer", () => {
     const { event, jobs } = await webhookCall();
     // Rewrite the stored action as if saved while ALLOW_PRIVATE_TARGETS was true.
     await runInDurableObject(ledgerStub(env, event.agent_id, event.call_id), (_i, state) => {
-      state.storage.sql.exec("UPDATE actions SET action = ?", JSON.stringify({ type: "webhook", url: "http://169.254.169.254/latest/meta-data" }));
+      editActions(state, () => ({ action: JSON.stringify({ type: "webhook", url: "http://169.254.169.254/latest/meta-data" }) }));
     });
     const result = await consume(jobs);
     expect(result.retryMessages).toHaveLength(0);

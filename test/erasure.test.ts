@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
+import { readActions } from "../src/ledger/action-list";
 import { ledgerStub } from "../src/ledger/client";
 import type { Job } from "../src/ledger/plan";
 import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
@@ -56,7 +57,7 @@ describe("DELETE /calls/{call_id}", () => {
       JSON.stringify([
         state.storage.sql.exec("SELECT * FROM call").toArray(),
         state.storage.sql.exec("SELECT * FROM attempts").toArray(),
-        state.storage.sql.exec("SELECT * FROM actions").toArray(),
+        readActions(state.storage.sql),
       ]),
     );
     const inD1 = JSON.stringify([

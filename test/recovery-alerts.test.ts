@@ -5,7 +5,7 @@ import { ledgerStub } from "../src/ledger/client";
 import type { Job } from "../src/ledger/plan";
 import worker from "../src/index";
 import { bringForwardTarget, noteWaiting } from "../src/pipeline/recovery";
-import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
+import { callEvent, editActions, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
 
@@ -104,7 +104,7 @@ describe("POST /deliveries/retry", () => {
 
     // A delivery with an attempt in flight is counted as skipped, not replayed.
     await runInDurableObject(ledgerStub(env, agentId, calls[0]!.callId), (_i, state) => {
-      state.storage.sql.exec("UPDATE actions SET leased_until = ?", Date.now() + 60_000);
+      editActions(state, () => ({ leased_until: Date.now() + 60_000 }));
     });
     const third = await request("POST", "/deliveries/retry", { call_id: calls[0]!.callId });
     expect((await third.json()) as any).toMatchObject({ matched: 1, replayed: 0, skipped: 1 });

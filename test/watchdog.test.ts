@@ -2,12 +2,12 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it, vi } from "vitest";
 import type { CallLedger } from "../src/ledger/call-ledger";
 import { ledgerFor, ledgerStub } from "../src/ledger/client";
-import { callEvent, pendingJobs, postEvent, putAgent, uniqueId } from "./helpers";
+import { callEvent, editActions, pendingJobs, postEvent, putAgent, uniqueId } from "./helpers";
 
 /** Pretends every action's job was due `ageMs` ago and its queue message never came back. */
 async function loseMessages(stub: DurableObjectStub<CallLedger>, ageMs: number) {
   await runInDurableObject(stub, (_i, state) => {
-    state.storage.sql.exec("UPDATE actions SET due_at = ?", Date.now() - ageMs);
+    editActions(state, () => ({ due_at: Date.now() - ageMs }));
   });
 }
 
@@ -51,7 +51,8 @@ describe("ledger watchdog", () => {
     const after = await pendingJobs(agentId, event.call_id);
     expect(sends).toHaveBeenCalledTimes(1);
     expect(after.map((j) => j.generation)).toEqual(before.map((j) => j.generation + 1));
-    expect([...sends.mock.calls[0]![0]].map((m) => m.body)).toEqual(after);
+    // Due together, so they travel together: one message carries every re-sent job.
+    expect([...sends.mock.calls[0]![0]].map((m) => m.body)).toEqual([after]);
     // A copy of the old message, should it surface after all, is refused as stale.
     expect(await ledgerFor(env, agentId, event.call_id).claim(0, before[0]!.generation)).toMatchObject({ ok: false, reason: "stale job" });
     // And the watchdog keeps watching.
@@ -93,7 +94,7 @@ describe("ledger watchdog", () => {
   it("deletes a settled call's ledger when its retention ends", async () => {
     const { stub, ledger } = await deliveredCall();
     await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec("UPDATE actions SET updated_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
+      editActions(state, () => ({ updated_at: new Date(Date.now() - 31 * 86_400_000).toISOString() }));
       state.storage.sql.exec("UPDATE call SET received_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -104,7 +105,7 @@ describe("ledger watchdog", () => {
   it("an alarm left behind by a retention cut off after deleting the data clears itself", async () => {
     const { stub } = await deliveredCall();
     await runInDurableObject(stub, async (_i, state) => {
-      for (const table of ["attempts", "actions", "call"]) state.storage.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["attempts", "action_list", "call"]) state.storage.sql.exec(`DELETE FROM ${table}`);
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);

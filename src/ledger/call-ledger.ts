@@ -5,10 +5,10 @@ import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
+import { ACTION_LIST_MAX_BYTES, ACTION_LIST_SCHEMA, type StoredAction, listBytes, readActions, writeActions } from "./action-list";
 import { splitText } from "./chunks";
-import { type FollowUpPlan, type Job, deliveryId, explicitPlan, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
+import { type FollowUpPlan, type Job, deliveryId, explicitPlan, packJobs, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import {
-  type ActionState,
   type Change,
   decideBeginSend,
   decideBringForward,
@@ -90,32 +90,26 @@ export interface AcceptOptions {
   actions?: Action[];
 }
 
-type StoredAction = ActionState & { run: number };
 /** Texts kept in the call's row, or in `<column>_chunks` when too long for it. */
 type TextColumn = "event" | "raw";
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS call (
+/** One statement each: a cursor reports only its last statement's rows, and each table is billed. */
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, log_mark TEXT, event TEXT, raw TEXT);
-  CREATE TABLE IF NOT EXISTS actions (
-    idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
-    generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, claims INTEGER NOT NULL DEFAULT 0,
-    lease_token INTEGER NOT NULL DEFAULT 0, leased_until INTEGER NOT NULL DEFAULT 0, in_flight INTEGER NOT NULL DEFAULT 0,
-    last_status INTEGER, last_error TEXT, provider TEXT, due_at INTEGER NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1, updated_at TEXT NOT NULL,
-    run INTEGER NOT NULL DEFAULT 0);
-  CREATE TABLE IF NOT EXISTS attempts (
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, log_mark TEXT, event TEXT, raw TEXT)`,
+  ACTION_LIST_SCHEMA,
+  `CREATE TABLE IF NOT EXISTS attempts (
     idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL,
-    PRIMARY KEY (idx, number)) WITHOUT ROWID;
-`;
+    PRIMARY KEY (idx, number)) WITHOUT ROWID`,
+];
 
 /**
- * Columns added since the first release; ledgers created before them gain them on load. The
- * per-row log flags (`logged`, `logged_version`) are only read from such ledgers, once, to
- * build their log mark; a ledger created now has none.
+ * Columns added since the first release; ledgers created before them gain them on load, before
+ * their `actions` table becomes the action list. The per-row log flags (`logged`,
+ * `logged_version`) are only read from such ledgers, once, to build their log mark; a ledger
+ * created now has none.
  */
 const ADDED_COLUMNS = [
   "ALTER TABLE call ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
@@ -167,6 +161,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private readonly sql: SqlStorage;
   /** The alarm as last set or read; every setAlarm is billed as a row written, so it is not repeated. */
   private alarmAt: number | null = null;
+  /** The action list while a `batch` runs: changed in memory, stored once at its end. */
+  private staged: StoredAction[] | null = null;
+  private stagedDirty = false;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, metered(env));
@@ -191,7 +188,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (existing) return this.repeat(event, existing.reason, options);
     const now = Date.now();
     const dueAt = Math.max(now, options.holdUntil ?? now);
-    this.ctx.storage.transactionSync(() => {
+    this.batch(() => {
       this.sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, log_mark) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
@@ -234,7 +231,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }
     const now = Date.now();
     const released: StoredAction[] = [];
-    this.ctx.storage.transactionSync(() => {
+    this.batch(() => {
       this.storeText("event", JSON.stringify(event));
       if (options.raw !== undefined) this.storeText("raw", options.raw);
       if (mode !== "release") return;
@@ -262,10 +259,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (!call) return { ok: false, reason: "no such call" };
     const plan = planFollowUp(agent, this.event().outcome);
     if (plan.status !== "accepted") return { ok: false, reason: plan.reason ?? "nothing to run" };
+    // Each action is stored as its JSON inside the list's JSON: escaping can double it.
+    if (listBytes(this.storedActions(), plan.actions) > ACTION_LIST_MAX_BYTES) return { ok: false, reason: "the call holds too many actions to run again" };
     return { ok: true, result: await this.run(plan, agent, { reason: "re-run" }) };
   }
 
-  /** Adds a plan's actions to a stored call as its next run, and sends their jobs. */
   /**
    * Adds a plan's actions to a stored call as its next run, and sends their jobs. Delivery ids
    * are derived before the writes (an await), so the writes check afterwards that no other
@@ -283,7 +281,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }
     const run = this.storedActions().reduce((max, a) => Math.max(max, a.run + 1), first > 0 ? 1 : 0);
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    this.batch(() => {
       this.sql.exec(
         "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?, log_mark = ?",
         agent?.name ?? call.agent_name,
@@ -307,44 +305,73 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private insertActions(plan: FollowUpPlan, ids: string[], at: { first: number; run: number; dueAt: number; at: string }): void {
-    plan.actions.forEach(({ action, skip }, i) => {
-      this.sql.exec(
-        "INSERT INTO actions (idx, delivery_id, action, state, last_error, generation, due_at, updated_at, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        at.first + i,
-        ids[i]!,
-        JSON.stringify(action),
-        skip ? "skipped" : "pending",
-        skip ?? null,
-        FIRST_GENERATION,
-        at.dueAt,
-        at.at,
-        at.run,
-      );
-    });
+    const added = plan.actions.map(
+      ({ action, skip }, i): StoredAction => ({
+        idx: at.first + i,
+        delivery_id: ids[i]!,
+        action: JSON.stringify(action),
+        state: skip ? "skipped" : "pending",
+        attempts: 0,
+        round_attempts: 0,
+        round_started_at: null,
+        generation: FIRST_GENERATION,
+        replays: 0,
+        claims: 0,
+        lease_token: 0,
+        leased_until: 0,
+        in_flight: 0,
+        last_status: null,
+        last_error: skip ?? null,
+        provider: null,
+        due_at: at.dueAt,
+        version: 1,
+        updated_at: at.at,
+        run: at.run,
+      }),
+    );
+    this.saveActions([...this.storedActions(), ...added]);
   }
 
   /** Hands one action to a consumer, unless it is done, taken, not due, or the job is a stale copy. */
   async claim(index: number, generation: number): Promise<Claim> {
+    const [claim] = await this.claimAll([{ index, generation }]);
+    return claim!;
+  }
+
+  /** Claims the jobs of one message in one request and one write; each is decided on its own. */
+  async claimAll(jobs: { index: number; generation: number }[]): Promise<Claim[]> {
+    let settled = false;
+    const claims = this.batch(() =>
+      jobs.map(({ index, generation }) => {
+        const { claim, settles } = this.claimOne(index, generation);
+        settled ||= settles;
+        return claim;
+      }),
+    );
+    if (settled) this.ctx.waitUntil(this.syncLog());
+    return claims;
+  }
+
+  private claimOne(index: number, generation: number): { claim: Claim; settles: boolean } {
     const call = this.callRow();
     const row = this.storedAction(index);
-    if (!call || !row) return { ok: false, reason: "no such action" };
+    if (!call || !row) return { claim: { ok: false, reason: "no such action" }, settles: false };
     const action = JSON.parse(row.action) as Action;
     const resendOnUnknown = "resend_on_unknown" in action && action.resend_on_unknown === true;
     const now = Date.now();
     const decision = decideClaim(row, { generation, now, resendOnUnknown });
     switch (decision.kind) {
       case "refuse":
-        return { ok: false, reason: decision.reason };
+        return { claim: { ok: false, reason: decision.reason }, settles: false };
       case "defer":
-        return { ok: false, reason: "not due", until: decision.until };
+        return { claim: { ok: false, reason: "not due", until: decision.until }, settles: false };
       case "settle":
         this.apply(row, decision.change, decision.attempt);
-        this.ctx.waitUntil(this.syncLog());
-        return { ok: false, reason: decision.reason };
+        return { claim: { ok: false, reason: decision.reason }, settles: true };
       case "grant": {
         this.apply(row, decision.change, decision.lost);
         const granted = { ...row, ...decision.change } as StoredAction;
-        return {
+        const claim: ClaimedAction = {
           ok: true,
           token: granted.lease_token,
           event: this.event(),
@@ -361,6 +388,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
           round_started_at: granted.round_started_at,
           received_at: call.received_at,
         };
+        return { claim, settles: false };
       }
     }
   }
@@ -382,18 +410,34 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * job from here, delayed until it is due, so any older copy of the job is now stale.
    */
   async record(index: number, token: number, attempt: AttemptRecord): Promise<boolean> {
-    const row = this.storedAction(index);
-    const change = row && decideRecord(row, token, attempt, Date.now());
-    if (!row || !change) {
-      console.warn("ledger: stale attempt result ignored", { delivery_id: row?.delivery_id, outcome: attempt.outcome });
-      return false;
-    }
-    const next = this.apply(row, change, attempt);
-    if (next.state === "retrying") await this.sendJobs([this.jobFor(next)]);
-    // Not awaited: the consumer moves on to the next job while D1 takes the write. The result
-    // is committed here and the alarm, armed while the log lags, writes it if this fails.
-    this.ctx.waitUntil(this.syncLog());
-    return true;
+    const [recorded] = await this.recordAll([{ index, token, attempt }]);
+    return recorded!;
+  }
+
+  /**
+   * Stores the results of a message's attempts in one request: each is committed as `record`
+   * commits it, their retries leave together, and the delivery log takes them in one write.
+   */
+  async recordAll(results: { index: number; token: number; attempt: AttemptRecord }[]): Promise<boolean[]> {
+    const retries: Job[] = [];
+    const recorded = this.batch(() =>
+      results.map(({ index, token, attempt }) => {
+        const row = this.storedAction(index);
+        const change = row && decideRecord(row, token, attempt, Date.now());
+        if (!row || !change) {
+          console.warn("ledger: stale attempt result ignored", { delivery_id: row?.delivery_id, outcome: attempt.outcome });
+          return false;
+        }
+        const next = this.apply(row, change, attempt);
+        if (next.state === "retrying") retries.push(this.jobFor(next));
+        return true;
+      }),
+    );
+    await this.sendJobs(retries);
+    // Not awaited: the consumer moves on to the next job while D1 takes the write. The results
+    // are committed here and the alarm, armed while the log lags, writes them if this fails.
+    if (recorded.some(Boolean)) this.ctx.waitUntil(this.syncLog());
+    return recorded;
   }
 
   /** Keeps a crashed attempt's error, so the action's last_error says what keeps failing. */
@@ -448,7 +492,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (!call) return null;
     const now = Date.now();
     const attempts = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n;
-    this.ctx.storage.transactionSync(() => {
+    this.batch(() => {
       // Every attempt is rewritten below, so the log takes them all again.
       this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(this.resetLogMark({ attempts: {} })));
       this.storeText("event", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
@@ -498,7 +542,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     this.alarmAt = null; // this one has fired
     const margin = this.marginMs();
     const jobs: Job[] = [];
-    this.ctx.storage.transactionSync(() => {
+    this.batch(() => {
       for (const row of this.storedActions()) {
         const change = decideResend(row, now, margin);
         if (change) jobs.push(this.jobFor(this.write(row, change)));
@@ -524,7 +568,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   /** Applies a change (and logs an attempt) and re-arms the alarm, in one synchronous step. */
   private apply(row: StoredAction, change: Change, attempt?: AttemptRecord): StoredAction {
     let next = row;
-    this.ctx.storage.transactionSync(() => {
+    this.batch(() => {
       next = this.write(row, change);
       if (attempt) {
         this.sql.exec("INSERT OR REPLACE INTO attempts (idx, number, record) VALUES (?, ?, ?)", row.idx, next.attempts, JSON.stringify(attempt));
@@ -535,9 +579,35 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private write(row: StoredAction, change: Change): StoredAction {
-    const entries = Object.entries(change);
-    this.sql.exec(`UPDATE actions SET ${entries.map(([k]) => `${k} = ?`).join(", ")} WHERE idx = ?`, ...entries.map(([, v]) => v), row.idx);
-    return { ...row, ...change };
+    const next = { ...row, ...change };
+    this.saveActions(this.storedActions().map((a) => (a.idx === row.idx ? next : a)));
+    return next;
+  }
+
+  /**
+   * Runs `fn` as one synchronous step with the action list held in memory, and stores the list
+   * once at its end if it changed: one row written however many actions `fn` changes. If `fn`
+   * throws, nothing it did is kept.
+   */
+  private batch<T>(fn: () => T): T {
+    if (this.staged) return fn();
+    return this.ctx.storage.transactionSync(() => {
+      this.staged = readActions(this.sql);
+      this.stagedDirty = false;
+      try {
+        const result = fn();
+        if (this.stagedDirty) writeActions(this.sql, this.staged);
+        return result;
+      } finally {
+        this.staged = null;
+      }
+    });
+  }
+
+  private saveActions(actions: StoredAction[]): void {
+    if (!this.staged) return writeActions(this.sql, actions);
+    this.staged = actions;
+    this.stagedDirty = true;
   }
 
   /** Sets the alarm from the stored state. Called, not awaited, right after each commit. */
@@ -571,11 +641,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     const dueAt = new Map(this.storedActions().map((a) => [a.idx, a.due_at]));
     try {
+      const due = jobs.map((job) => {
+        const delay = Math.ceil(((dueAt.get(job.action_index) ?? now) - now) / 1000);
+        return { job, delaySeconds: Math.min(Math.max(delay, 0), MAX_QUEUE_DELAY_SECONDS) };
+      });
       await this.env.ACTIONS.sendBatch(
-        jobs.map((body) => {
-          const delay = Math.ceil(((dueAt.get(body.action_index) ?? now) - now) / 1000);
-          return { body, contentType: "json" as const, ...(delay > 0 ? { delaySeconds: Math.min(delay, MAX_QUEUE_DELAY_SECONDS) } : {}) };
-        }),
+        packJobs(due).map(({ body, delaySeconds }) => ({ body, contentType: "json" as const, ...(delaySeconds > 0 ? { delaySeconds } : {}) })),
       );
     } catch (err) {
       // The work is committed and the alarm armed: the watchdog sends these jobs again.
@@ -622,17 +693,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private logMark(stored: { log_mark: string | null } | null = this.callRow()): LogMark {
-    if (stored?.log_mark) return JSON.parse(stored.log_mark) as LogMark;
-    if (!stored) return { call: false, actions: {}, attempts: {} };
-    // A ledger from an earlier release kept a flag per row (its columns added on load if it
-    // predates them); read them once.
-    const logged = this.sql.exec<{ logged: number }>("SELECT logged FROM call WHERE id = 1").one().logged;
-    const mark: LogMark = { call: logged === 1, actions: {}, attempts: {} };
-    for (const a of this.sql.exec<{ idx: number; v: number }>("SELECT idx, logged_version AS v FROM actions")) mark.actions[a.idx] = a.v;
-    for (const a of this.sql.exec<{ idx: number; n: number }>("SELECT idx, MAX(number) AS n FROM attempts WHERE logged = 1 GROUP BY idx")) {
-      mark.attempts[a.idx] = a.n;
-    }
-    return mark;
+    return stored?.log_mark ? (JSON.parse(stored.log_mark) as LogMark) : { ...NOTHING_LOGGED };
   }
 
   private resetLogMark(change: Partial<LogMark>): LogMark {
@@ -673,14 +734,24 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /**
-   * A new ledger creates its tables with every column; one written by an earlier release gains
-   * the newer columns. Reading the call table's columns is the only work an up-to-date one does.
+   * A new ledger creates its tables; one written by an earlier release is brought up to date
+   * once. Listing the tables is the only work an up-to-date one does.
    */
   private createSchema(): void {
-    const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('call')").toArray().map((c) => c.name));
-    if (columns.has("raw")) return;
-    this.sql.exec(SCHEMA);
-    if (columns.size === 0) return;
+    const tables = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((t) => t.name));
+    if (tables.has("action_list")) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const statement of SCHEMA) this.sql.exec(statement);
+      if (tables.has("call")) this.upgrade(tables.has("actions"));
+    });
+  }
+
+  /**
+   * Brings a ledger from an earlier release up to date: it gains the newer columns, its log
+   * mark is built from the per-row flags it kept before there was one, and its `actions` table
+   * (a row per action) becomes the action list.
+   */
+  private upgrade(hasActionsTable: boolean): void {
     for (const statement of ADDED_COLUMNS) {
       try {
         this.sql.exec(statement);
@@ -688,6 +759,19 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         // Already there.
       }
     }
+    const call = this.sql.exec<{ logged: number; log_mark: string | null }>("SELECT logged, log_mark FROM call WHERE id = 1").toArray()[0];
+    if (!hasActionsTable) return;
+    const rows = this.sql.exec<StoredAction & { logged_version: number }>("SELECT * FROM actions ORDER BY idx").toArray();
+    if (call && call.log_mark === null) {
+      const mark: LogMark = { call: call.logged === 1, actions: {}, attempts: {} };
+      for (const a of rows) mark.actions[a.idx] = a.logged_version;
+      for (const a of this.sql.exec<{ idx: number; n: number }>("SELECT idx, MAX(number) AS n FROM attempts WHERE logged = 1 GROUP BY idx")) {
+        mark.attempts[a.idx] = a.n;
+      }
+      this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(mark));
+    }
+    writeActions(this.sql, rows.map(({ logged_version: _flag, ...action }) => action));
+    this.sql.exec("DROP TABLE actions");
   }
 
   private jobFor(row: StoredAction): Job {
@@ -738,8 +822,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       )
       .toArray()[0];
     if (!row) return null;
-    const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM actions").one().n;
-    return { ...row, action_count: count };
+    return { ...row, action_count: this.storedActions().length };
   }
 
   private event(): CallEndedEvent {
@@ -782,10 +865,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private storedActions(): StoredAction[] {
-    return this.sql.exec<StoredAction>("SELECT * FROM actions ORDER BY idx").toArray() as StoredAction[];
+    return this.staged ? [...this.staged] : readActions(this.sql);
   }
 
   private storedAction(index: number): StoredAction | undefined {
-    return this.sql.exec<StoredAction>("SELECT * FROM actions WHERE idx = ?", index).toArray()[0] as StoredAction | undefined;
+    return this.storedActions().find((a) => a.idx === index);
   }
 }

@@ -25,6 +25,14 @@ export class LedgerClient {
     return (await this.stub.claim(index, generation)) as Claim;
   }
 
+  async claimAll(jobs: { index: number; generation: number }[]): Promise<Claim[]> {
+    return (await this.stub.claimAll(jobs)) as Claim[];
+  }
+
+  recordAll(results: { index: number; token: number; attempt: AttemptRecord }[]): Promise<boolean[]> {
+    return this.stub.recordAll(results);
+  }
+
   beginSend(index: number, token: number, provider: string): Promise<boolean> {
     return this.stub.beginSend(index, token, provider);
   }

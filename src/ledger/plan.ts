@@ -10,6 +10,40 @@ export interface Job {
   generation: number;
 }
 
+/**
+ * What one queue message carries: a job, or the jobs of one call that fall due together (a
+ * call's actions at acceptance). A three-action call then costs one message, one claim and one
+ * record instead of three of each; each action is still claimed, sent and recorded on its own.
+ */
+export type JobMessage = Job | Job[];
+
+/** The jobs in a message, or null for a body nothing here sends. */
+export function jobsIn(body: unknown): Job[] | null {
+  const jobs = Array.isArray(body) ? body : [body];
+  if (jobs.length === 0 || !jobs.every(isJob)) return null;
+  const [first] = jobs as Job[];
+  return (jobs as Job[]).every((j) => j.agent_id === first!.agent_id && j.call_id === first!.call_id) ? (jobs as Job[]) : null;
+}
+
+function isJob(body: unknown): body is Job {
+  const j = body as Partial<Job> | null;
+  return (
+    typeof j === "object" && j !== null &&
+    typeof j.agent_id === "string" && typeof j.call_id === "string" &&
+    typeof j.action_index === "number" && typeof j.generation === "number"
+  );
+}
+
+/**
+ * Packs jobs into messages: those due at the same moment share one (a single job travels as
+ * itself, as every job did before messages could carry several).
+ */
+export function packJobs(jobs: { job: Job; delaySeconds: number }[]): { body: JobMessage; delaySeconds: number }[] {
+  const byDelay = new Map<number, Job[]>();
+  for (const { job, delaySeconds } of jobs) byDelay.set(delaySeconds, [...(byDelay.get(delaySeconds) ?? []), job]);
+  return [...byDelay].map(([delaySeconds, group]) => ({ body: group.length === 1 ? group[0]! : group, delaySeconds }));
+}
+
 /** accepted: actions planned; unrouted: no such agent; disabled: its follow-up is off; no_actions: it has none. */
 export type CallStatus = "accepted" | "unrouted" | "disabled" | "no_actions";
 

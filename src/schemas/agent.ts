@@ -140,9 +140,22 @@ export const ACTION_TYPES = ["sms", "email", "webhook", "task"] as const satisfi
 /** The kinds of action a provider sends (a webhook is its own provider). */
 export type MessageKind = Exclude<ActionType, "webhook">;
 
+/**
+ * A call's ledger keeps its actions in one row of at most 2 MB; this bound (well above any real
+ * agent's) keeps a call's actions inside it whatever characters their templates use.
+ */
+export const ACTIONS_MAX_JSON_CHARS = 262_144;
+const actionList = (max: number) =>
+  z
+    .array(Action)
+    .max(max)
+    .refine((actions) => JSON.stringify(actions).length <= ACTIONS_MAX_JSON_CHARS, {
+      message: `the actions take more than ${ACTIONS_MAX_JSON_CHARS} characters as JSON`,
+    });
+
 export const PostCallFollowUp = z.strictObject({
   enabled: z.boolean().default(false),
-  actions: z.array(Action).max(20).default([]),
+  actions: actionList(20).default([]),
 });
 
 /** How an agent places outbound calls (`voice_tools.outbound_calls`). */
@@ -157,7 +170,7 @@ export const OutboundCallsSettings = z
       .optional()
       .openapi({ description: "Country of numbers written without +; else the agent's default_country, else DEFAULT_COUNTRY" }),
     redial: Redial.default({ on: ["no_answer", "busy"], max_attempts: 1, interval_seconds: 3600 }),
-    fallback_actions: z.array(Action).max(10).default([]).openapi({
+    fallback_actions: actionList(10).default([]).openapi({
       description:
         "Run once when the final outcome is one of redial.on or failed. Templates see caller_name, caller_number (the number " +
         "called), outcome, and metadata.* (the request's metadata, with metadata.task and metadata.phone_number).",

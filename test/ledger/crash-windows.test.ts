@@ -1,11 +1,12 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { readActions } from "../../src/ledger/action-list";
 import { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerFor, ledgerStub } from "../../src/ledger/client";
 import type { Job } from "../../src/ledger/plan";
 import { DeliveryLog } from "../../src/store/delivery-log";
-import { callEvent, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
+import { callEvent, editActions, makeDue, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
 
 /**
  * Each test kills the relay at one point between two state changes and checks what is left:
@@ -44,9 +45,9 @@ const ledgerEnv = (stub: DurableObjectStub<CallLedger>) =>
 const alarmOf = (stub: DurableObjectStub<CallLedger>) => inLedger(stub, (_i, state) => state.storage.getAlarm());
 /** Lets the current claim's lease run out, as after a crash. */
 const expireLease = (stub: DurableObjectStub<CallLedger>) =>
-  inLedger(stub, (_i, state) => void state.storage.sql.exec("UPDATE actions SET leased_until = 0"));
+  inLedger(stub, (_i, state) => editActions(state, () => ({ leased_until: 0 })));
 const overdue = (stub: DurableObjectStub<CallLedger>) =>
-  inLedger(stub, (_i, state) => void state.storage.sql.exec("UPDATE actions SET due_at = ?, leased_until = 0", Date.now() - 3_600_000));
+  inLedger(stub, (_i, state) => editActions(state, () => ({ due_at: Date.now() - 3_600_000, leased_until: 0 })));
 
 async function delivery(agentId: string, callId: string, index = 0) {
   const call = (await (await request("GET", `/calls/${callId}?agent_id=${agentId}`)).json()) as any;
@@ -126,7 +127,7 @@ describe("2. an attempt that crashes every time", () => {
   it("a stored template that no longer renders fails at once with its message", async () => {
     const { agentId, callId, stub } = await acceptedCall([{ type: "sms", template: "Hi" }]);
     await inLedger(stub, (_i, state) => {
-      state.storage.sql.exec("UPDATE actions SET action = ?", JSON.stringify({ type: "sms", template: "{{#open}} never closed" }));
+      editActions(state, () => ({ action: JSON.stringify({ type: "sms", template: "{{#open}} never closed" }) }));
     });
     const result = await consume(await pendingJobs(agentId, callId));
     expect(result.retryMessages).toHaveLength(0);
@@ -187,7 +188,7 @@ describe("4. a replay whose send fails", () => {
     expect(await delivery(agentId, callId)).toMatchObject({ status: "failed" });
 
     vi.spyOn((await ledgerEnv(stub)).ACTIONS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
-    const [failedJob] = await inLedger(stub, (_i, state) => state.storage.sql.exec<{ delivery_id: string }>("SELECT delivery_id FROM actions").toArray());
+    const [failedJob] = await inLedger(stub, (_i, state) => readActions(state.storage.sql));
     expect((await request("POST", `/deliveries/${failedJob!.delivery_id}/retry`)).status).toBe(202);
     expect(await alarmOf(stub)).not.toBeNull();
     expect(await delivery(agentId, callId)).toMatchObject({ status: "pending" });
@@ -237,7 +238,7 @@ describe("at most once where the provider cannot deduplicate", () => {
   /** The provider accepts; the ledger is reset before it records the answer. */
   async function crashAfterSend(_stub: DurableObjectStub<CallLedger>) {
     // RPC calls reach the class's prototype methods, not an instance's own properties.
-    vi.spyOn(CallLedger.prototype, "record").mockImplementationOnce(async () => {
+    vi.spyOn(CallLedger.prototype, "recordAll").mockImplementationOnce(async () => {
       throw new Error("object reset");
     });
   }
@@ -288,7 +289,7 @@ describe("at most once where the provider cannot deduplicate", () => {
     await consume(await pendingJobs(agentId, callId), RESEND);
     expect(await delivery(agentId, callId)).toMatchObject({ status: "retrying" });
     // As if the first attempt had been 22 h 58 min ago: the next retry (about 5 min on) would land past 23 h.
-    await inLedger(stub, (_i, state) => void state.storage.sql.exec("UPDATE actions SET round_started_at = ?", Date.now() - 23 * 3_600_000 + 120_000));
+    await inLedger(stub, (_i, state) => editActions(state, () => ({ round_started_at: Date.now() - 23 * 3_600_000 + 120_000 })));
     await makeDue(agentId, callId);
     await consume(await pendingJobs(agentId, callId), RESEND);
     const d = await delivery(agentId, callId);

@@ -1,7 +1,8 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import { ledgerStub } from "../../src/ledger/client";
-import { callEvent, request, uniqueId } from "../helpers";
+import { callEvent, pendingJobs, request, uniqueId } from "../helpers";
 
 /** The ledger's tables as the previous release wrote them: per-row log flags, the event in chunks. */
 const PREVIOUS_SCHEMA = `
@@ -35,7 +36,7 @@ describe("a ledger written by the previous release", () => {
     const pending = `dlv_${uniqueId("pending")}`;
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      for (const table of ["call", "actions", "attempts"]) sql.exec(`DROP TABLE ${table}`);
+      for (const table of ["call", "action_list", "attempts"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec(PREVIOUS_SCHEMA);
       sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, logged) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, 1)",
@@ -78,5 +79,93 @@ describe("a ledger written by the previous release", () => {
     expect(await ids("deliveries", "id", logged)).toBe(0);
     expect(await ids("attempts", "delivery_id", logged)).toBe(0);
     expect(await ids("calls", "call_id", event.call_id)).toBe(0);
+  });
+});
+
+/** The release before the action list: one row per action, the log's progress in one mark. */
+const ROW_PER_ACTION_SCHEMA = `
+  CREATE TABLE call (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, log_mark TEXT, event TEXT, raw TEXT);
+  CREATE TABLE actions (
+    idx INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, round_attempts INTEGER NOT NULL DEFAULT 0, round_started_at INTEGER,
+    generation INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, claims INTEGER NOT NULL DEFAULT 0,
+    lease_token INTEGER NOT NULL DEFAULT 0, leased_until INTEGER NOT NULL DEFAULT 0, in_flight INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER, last_error TEXT, provider TEXT, due_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1, updated_at TEXT NOT NULL,
+    run INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE attempts (
+    idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (idx, number)) WITHOUT ROWID;
+`;
+
+describe("a ledger with a row per action", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("moves its actions into the action list once, and goes on delivering them", async () => {
+    const agentId = uniqueId("agent");
+    const event = callEvent({ agent_id: agentId });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const hook = JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" });
+    const at = new Date().toISOString();
+    const done = `dlv_${uniqueId("done")}`;
+    const waiting = `dlv_${uniqueId("waiting")}`;
+    await runInDurableObject(stub, async (_i, state) => {
+      const sql = state.storage.sql;
+      for (const table of ["call", "action_list", "attempts"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec(ROW_PER_ACTION_SCHEMA);
+      const mark = { call: true, actions: { 0: 2, 1: 1 }, attempts: { 0: 1 } };
+      sql.exec(
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, log_mark, event) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, ?, ?)",
+        agentId,
+        event.call_id,
+        at,
+        JSON.stringify(mark),
+        JSON.stringify(event),
+      );
+      sql.exec(
+        "INSERT INTO actions (idx, delivery_id, action, state, attempts, generation, due_at, version, updated_at) VALUES (0, ?, ?, 'delivered', 1, 1, ?, 2, ?)",
+        done,
+        hook,
+        Date.now(),
+        at,
+      );
+      sql.exec("INSERT INTO attempts (idx, number, record) VALUES (0, 1, ?)", JSON.stringify({ outcome: "delivered", started_at: at, duration_ms: 5 }));
+      sql.exec(
+        "INSERT INTO actions (idx, delivery_id, action, state, generation, due_at, version, updated_at) VALUES (1, ?, ?, 'pending', 1, ?, 1, ?)",
+        waiting,
+        hook,
+        Date.now(),
+        at,
+      );
+    });
+    await runInDurableObject(stub, (_i, state) => state.abort("new release")).catch(() => {});
+
+    const fresh = ledgerStub(env, agentId, event.call_id);
+    const call = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(call.actions.map((a: any) => [a.id, a.status])).toEqual([
+      [done, "delivered"],
+      [waiting, "pending"],
+    ]);
+    const tables = await runInDurableObject(fresh, (_i, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")
+        .toArray()
+        .map((t) => t.name),
+    );
+    expect(tables).toEqual(["action_list", "attempts", "call"]);
+
+    // The waiting action is claimed and delivered from the list; the delivered one stays as it was.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
+    const jobs = await pendingJobs(agentId, event.call_id);
+    expect(jobs.map((j) => j.delivery_id)).toEqual([waiting]);
+    const batch = createMessageBatch("actions", [{ id: "m0", timestamp: new Date(), attempts: 1, body: jobs }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch as MessageBatch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m0"]);
+    const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(after.actions.map((a: any) => a.status)).toEqual(["delivered", "delivered"]);
   });
 });

@@ -13,7 +13,7 @@ import retellEnded from "../fixtures/platforms/retell/call-ended.json";
 import vapiBusy from "../fixtures/platforms/vapi/busy.json";
 import vapiEnded from "../fixtures/platforms/vapi/ended-normally.json";
 import vapiStatus from "../fixtures/platforms/vapi/status-update.json";
-import { makeDue, pendingJobs, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
+import { editActions, makeDue, pendingJobs, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
 import { signBland, signElevenLabs, signRetell, signVapi } from "./sign";
 
 const SECRETS = {
@@ -191,7 +191,7 @@ describe("POST /calls/ended/{platform}", () => {
     const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(alarm).toBeGreaterThan(Date.now() + 600_000);
     // The wait (and the watchdog's margin) has passed and the queue lost the delayed job.
-    await runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("UPDATE actions SET due_at = ?", Date.now() - 61_000));
+    await runInDurableObject(stub, (_i, state) => editActions(state, () => ({ due_at: Date.now() - 61_000 })));
     const sends = await watchLedgerSends(agentId, callId);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(sends).toHaveBeenCalledTimes(1);

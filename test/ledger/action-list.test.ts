@@ -1,0 +1,50 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ACTION_LIST_MAX_BYTES, readActions } from "../../src/ledger/action-list";
+import { ledgerStub } from "../../src/ledger/client";
+import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
+import { callEvent, editActions, postEvent, putAgent, request, uniqueId } from "../helpers";
+
+/** A call's actions are one row of at most 2 MB: what would not fit is refused before it is stored. */
+
+const hook = (note: string) => ({ type: "webhook", url: `https://crm.example.com/hook?note=${note}` });
+
+describe("the action list's size", () => {
+  it("refuses an agent whose actions would not fit a call's row, naming the field", async () => {
+    const big = Array.from({ length: 20 }, () => ({ type: "sms", template: "\"".repeat(16_000) }));
+    expect(JSON.stringify(big).length).toBeGreaterThan(ACTIONS_MAX_JSON_CHARS);
+    const res = await request("PUT", `/agents/${uniqueId("agent")}`, { voice_tools: { post_call_follow_up: { enabled: true, actions: big } } });
+    expect(res.status).toBe(422);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(JSON.stringify(await res.json())).toContain("voice_tools.post_call_follow_up.actions");
+  });
+
+  it("stores the largest agent the schema allows, quotes and all, in one row", async () => {
+    // Quotes double when the action's JSON is stored inside the list's JSON.
+    const template = "\"".repeat(Math.floor(ACTIONS_MAX_JSON_CHARS / 40) - 100);
+    const actions = Array.from({ length: 20 }, () => ({ type: "sms", template }));
+    expect(JSON.stringify(actions).length).toBeLessThanOrEqual(ACTIONS_MAX_JSON_CHARS);
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions } } });
+    const event = callEvent({ agent_id: agentId });
+    expect((await postEvent(event)).status).toBe(202);
+    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) => readActions(state.storage.sql));
+    expect(stored).toHaveLength(20);
+  });
+
+  it("refuses to run a call again once its list would outgrow the row", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [hook("a")] } } });
+    const event = callEvent({ agent_id: agentId });
+    expect((await postEvent(event)).status).toBe(202);
+    const rerun = () => request("POST", `/calls/${event.call_id}/rerun?agent_id=${agentId}`);
+    expect((await rerun()).status).toBe(202);
+    // As if many runs had filled the list up to just under its bound.
+    await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
+      editActions(state, (a) => (a.idx === 0 ? { last_error: "x".repeat(ACTION_LIST_MAX_BYTES - 500) } : {})),
+    );
+    const refused = await rerun();
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(await refused.json())).toContain("too many actions to run again");
+  });
+});

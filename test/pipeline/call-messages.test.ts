@@ -1,0 +1,183 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
+import { CallLedger } from "../../src/ledger/call-ledger";
+import { ledgerStub } from "../../src/ledger/client";
+import { type Job, type JobMessage, jobsIn, packJobs } from "../../src/ledger/plan";
+import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
+
+/**
+ * A call's actions due together travel in one queue message: one message, one claim request
+ * and one record request per call instead of one of each per action.
+ */
+
+const TWILIO = { TWILIO_ACCOUNT_SID: "AC123", TWILIO_AUTH_TOKEN: "tok", TWILIO_FROM: "+15005550006" };
+const ACTIONS = [
+  { type: "webhook", url: "https://crm.example.com/hook" },
+  { type: "sms", template: "Thanks for calling", provider: "twilio" },
+  { type: "webhook", url: "https://tasks.example.com/hook" },
+];
+
+afterEach(() => vi.restoreAllMocks());
+
+const job = (action_index: number, overrides: Partial<Job> = {}): Job => ({
+  delivery_id: `dlv_${action_index}`,
+  agent_id: "agent_a",
+  call_id: "call_1",
+  action_index,
+  generation: 1,
+  ...overrides,
+});
+
+async function consume(bodies: JobMessage[], settings: Record<string, string> = {}) {
+  const batch = createMessageBatch<JobMessage>("actions", bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const retryDelays: (number | undefined)[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options) => {
+      retryDelays.push(options?.delaySeconds);
+      retry(options);
+    };
+  }
+  const ctx = createExecutionContext();
+  await worker.queue!(batch as MessageBatch, { ...env, ...settings } as CloudflareBindings, ctx);
+  return { ...(await getQueueResult(batch, ctx)), retryDelays };
+}
+
+async function threeActionCall() {
+  const agentId = uniqueId("agent");
+  await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: ACTIONS } } });
+  const event = callEvent({ agent_id: agentId });
+  const sends = await watchLedgerSends(agentId, event.call_id);
+  expect((await postEvent(event)).status).toBe(202);
+  return { agentId, callId: event.call_id, sends };
+}
+
+async function statuses(agentId: string, callId: string): Promise<string[]> {
+  const call = (await (await request("GET", `/calls/${callId}?agent_id=${agentId}`)).json()) as { actions: { status: string }[] };
+  return call.actions.map((a) => a.status);
+}
+
+function answerAll() {
+  const seen: string[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+    const url = new Request(input as RequestInfo).url;
+    seen.push(url);
+    return url.includes("twilio") ? Response.json({ sid: "SM1", status: "queued" }, { status: 201 }) : new Response("ok");
+  });
+  return seen;
+}
+
+describe("jobsIn and packJobs", () => {
+  it("reads a job or the jobs of one call, and nothing else", () => {
+    expect(jobsIn(job(0))).toEqual([job(0)]);
+    expect(jobsIn([job(0), job(1)])).toEqual([job(0), job(1)]);
+    expect(jobsIn([])).toBeNull();
+    expect(jobsIn([job(0), job(1, { call_id: "call_2" })])).toBeNull();
+    expect(jobsIn([job(0), { hello: "world" }])).toBeNull();
+    expect(jobsIn("job")).toBeNull();
+  });
+
+  it("packs jobs due together into one message and keeps a lone job as itself", () => {
+    const packed = packJobs([
+      { job: job(0), delaySeconds: 0 },
+      { job: job(1), delaySeconds: 0 },
+      { job: job(2), delaySeconds: 300 },
+    ]);
+    expect(packed).toEqual([
+      { body: [job(0), job(1)], delaySeconds: 0 },
+      { body: job(2), delaySeconds: 300 },
+    ]);
+  });
+});
+
+describe("a call's actions in one message", () => {
+  it("are sent as one message at acceptance, claimed and recorded in one request each, and all delivered", async () => {
+    const { agentId, callId, sends } = await threeActionCall();
+    expect(sends).toHaveBeenCalledTimes(1);
+    const messages = [...sends.mock.calls[0]![0]];
+    expect(messages).toHaveLength(1);
+    const body = messages[0]!.body as Job[];
+    expect(body.map((j) => j.action_index)).toEqual([0, 1, 2]);
+
+    const seen = answerAll();
+    const claimAll = vi.spyOn(CallLedger.prototype, "claimAll");
+    const recordAll = vi.spyOn(CallLedger.prototype, "recordAll");
+    const result = await consume([body], TWILIO);
+    expect(result.explicitAcks).toEqual(["m0"]);
+    expect(seen).toHaveLength(3);
+    expect(claimAll).toHaveBeenCalledTimes(1);
+    expect(recordAll).toHaveBeenCalledTimes(1);
+    expect(await statuses(agentId, callId)).toEqual(["delivered", "delivered", "delivered"]);
+  });
+
+  it("costs one row written for the message's claims and one for its results", async () => {
+    const { agentId, callId, sends } = await threeActionCall();
+    const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
+    const stub = ledgerStub(env, agentId, callId);
+    // A trigger counts the writes of the action list's row (SQLite bills one per row written).
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("CREATE TABLE list_writes (n INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO list_writes VALUES (0)");
+      state.storage.sql.exec("CREATE TRIGGER count_list_writes AFTER UPDATE ON action_list BEGIN UPDATE list_writes SET n = n + 1; END");
+    });
+    answerAll();
+    await consume([body], TWILIO);
+    const writes = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT n FROM list_writes").one().n);
+    // The three claims, the SMS marked in flight before Twilio is called (it cannot deduplicate), the three results.
+    expect(writes).toBe(3);
+  });
+
+  it("comes back whole when one attempt crashes, and then runs only that one", async () => {
+    const { agentId, callId, sends } = await threeActionCall();
+    const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
+    const seen = answerAll();
+    // Our own fault while marking the SMS in flight: nothing is sent to Twilio.
+    vi.spyOn(CallLedger.prototype, "beginSend").mockImplementationOnce(async () => {
+      throw new Error("object reset");
+    });
+    const first = await consume([body], TWILIO);
+    expect(first.retryMessages).toHaveLength(1);
+    expect(first.retryDelays).toEqual([90]);
+    expect(seen.filter((u) => u.includes("twilio"))).toHaveLength(0);
+    expect(await statuses(agentId, callId)).toEqual(["delivered", "pending", "delivered"]);
+
+    // Once the crashed claim's lease has run out, the same message runs the SMS and nothing else.
+    vi.useFakeTimers({ now: Date.now() + 61_000, toFake: ["Date"] });
+    try {
+      const again = await consume([body], TWILIO);
+      expect(again.explicitAcks).toEqual(["m0"]);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(seen).toHaveLength(3);
+    expect(await statuses(agentId, callId)).toEqual(["delivered", "delivered", "delivered"]);
+  });
+
+  it("retries each failed action as a job of its own", async () => {
+    const { agentId, callId, sends } = await threeActionCall();
+    const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      const url = new Request(input as RequestInfo).url;
+      if (url.includes("twilio")) return Response.json({ sid: "SM1", status: "queued" }, { status: 201 });
+      return new Response("busy", { status: url.includes("crm") ? 503 : 200 });
+    });
+    const result = await consume([body], TWILIO);
+    expect(result.explicitAcks).toEqual(["m0"]);
+    expect(await statuses(agentId, callId)).toEqual(["retrying", "delivered", "delivered"]);
+    const retries = sends.mock.calls.slice(1).flatMap((call) => [...call[0]]);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]!.body).toMatchObject({ action_index: 0, generation: 2 });
+    expect(await pendingJobs(agentId, callId)).toHaveLength(1);
+  });
+
+  it("dead-letters every job of a message that exhausted its retries", async () => {
+    const { agentId, callId, sends } = await threeActionCall();
+    const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
+    const batch = createMessageBatch<JobMessage>("actions-dlq", [{ id: "d0", timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch as MessageBatch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["d0"]);
+    expect(await statuses(agentId, callId)).toEqual(["failed", "failed", "failed"]);
+  });
+});
