@@ -605,7 +605,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private saveActions(actions: StoredAction[]): void {
-    if (!this.staged) return writeActions(this.sql, actions);
+    if (!this.staged) {
+      writeActions(this.sql, actions);
+      return;
+    }
     this.staged = actions;
     this.stagedDirty = true;
   }

@@ -154,6 +154,34 @@ describe("a call's actions in one message", () => {
     expect(await statuses(agentId, callId)).toEqual(["delivered", "delivered", "delivered"]);
   });
 
+  it("dies after sending, before the results are recorded: webhooks go again under the same id, the SMS is not re-sent", async () => {
+    const { agentId, callId, sends } = await threeActionCall();
+    const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const req = new Request(input as RequestInfo, init as RequestInit);
+      seen.push(req);
+      return req.url.includes("twilio") ? Response.json({ sid: "SM1", status: "queued" }, { status: 201 }) : new Response("ok");
+    });
+    vi.spyOn(CallLedger.prototype, "recordAll").mockImplementationOnce(async () => {
+      throw new Error("object reset");
+    });
+    expect((await consume([body], TWILIO)).retryMessages).toHaveLength(1);
+    expect(seen).toHaveLength(3);
+
+    vi.useFakeTimers({ now: Date.now() + 91_000, toFake: ["Date"] });
+    try {
+      expect((await consume([body], TWILIO)).explicitAcks).toEqual(["m0"]);
+    } finally {
+      vi.useRealTimers();
+    }
+    const hooks = seen.filter((r) => !r.url.includes("twilio"));
+    expect(hooks).toHaveLength(4);
+    expect(new Set(hooks.map((r) => `${r.url} ${r.headers.get("webhook-id")}`)).size).toBe(2);
+    expect(seen.filter((r) => r.url.includes("twilio"))).toHaveLength(1);
+    expect(await statuses(agentId, callId)).toEqual(["delivered", "unknown", "delivered"]);
+  });
+
   it("retries each failed action as a job of its own", async () => {
     const { agentId, callId, sends } = await threeActionCall();
     const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
