@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { readActions } from "../src/ledger/action-list";
+import { readList } from "../src/ledger/action-list";
 import { ledgerStub } from "../src/ledger/client";
 import type { Job } from "../src/ledger/plan";
 import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
@@ -56,8 +56,7 @@ describe("DELETE /calls/{call_id}", () => {
     const inLedger = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
       JSON.stringify([
         state.storage.sql.exec("SELECT * FROM call").toArray(),
-        state.storage.sql.exec("SELECT * FROM attempts").toArray(),
-        readActions(state.storage.sql),
+        readList(state.storage.sql),
       ]),
     );
     const inD1 = JSON.stringify([

@@ -1,6 +1,6 @@
 import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
-import { type StoredAction, readActions, writeActions } from "../src/ledger/action-list";
+import { type StoredAction, readList, writeList } from "../src/ledger/action-list";
 import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
 import { CALL_ENDED_EXAMPLE } from "../src/schemas/call-event";
@@ -52,7 +52,8 @@ export const postEvent = (event: unknown, headers: Record<string, string> = INGE
 export async function pendingJobs(agentId: string, callId: string): Promise<Job[]> {
   return runInDurableObject(ledgerStub(env, agentId, callId), async (_instance, state) => {
     const call = state.storage.sql.exec<{ agent_id: string; call_id: string }>("SELECT agent_id, call_id FROM call").one();
-    return readActions(state.storage.sql)
+    return readList(state.storage.sql)
+      .actions
       .filter((a) => a.state === "pending" || a.state === "retrying")
       .map((a) => ({
         delivery_id: a.delivery_id,
@@ -67,7 +68,8 @@ export async function pendingJobs(agentId: string, callId: string): Promise<Job[
 /** Changes a call's stored actions in place, as a test's way of moving time or breaking things. */
 export function editActions(state: DurableObjectState, change: (action: StoredAction) => Partial<StoredAction>): void {
   const sql = state.storage.sql;
-  writeActions(sql, readActions(sql).map((a) => ({ ...a, ...change(a) })));
+  const list = readList(sql);
+  writeList(sql, { ...list, actions: list.actions.map((a) => ({ ...a, ...change(a) })) });
 }
 
 /** Makes every active action of a call due now, as if its retry delay had passed. */

@@ -1,14 +1,46 @@
+import type { AttemptRecord } from "../schemas/delivery";
 import type { ActionState } from "./state";
 
+/** An attempt the delivery log has not confirmed yet. */
+export type UnloggedAttempt = { number: number; record: AttemptRecord };
+
 /** An action as its call's ledger keeps it: its state, and the run of the call that added it. */
-export type StoredAction = ActionState & { run: number };
+export type StoredAction = ActionState & {
+  run: number;
+  /**
+   * Attempts on their way to the delivery log. The log keeps every attempt; the ledger keeps
+   * each one only until the log has confirmed it.
+   */
+  unlogged?: UnloggedAttempt[];
+};
+
+/** How far the delivery log has caught up with the ledger. */
+export interface LogMark {
+  /** The call's row is in the log. */
+  call: boolean;
+  /** Each action's version the log holds. */
+  actions: Record<number, number>;
+  /** The log's copies of the attempts must be stripped to their outcome and timing (an erasure). */
+  erase?: boolean;
+  /**
+   * Bumped by whatever makes the log take the call row or the attempts again (a re-run, an
+   * erasure). A log write that started before such a reset confirms only action versions.
+   */
+  resets?: number;
+}
 
 /**
- * A call's actions live as one JSON list in one row. Durable Object SQLite bills a row written
- * per row a statement changes, so a change to any number of actions (a message's claims, its
- * results, the watchdog's re-sends) costs one row instead of one per action.
+ * A call's actions and the log's progress, kept as one row. Durable Object SQLite bills a row
+ * written per row a statement changes, so a change to any number of actions (a message's
+ * claims, its results, the watchdog's re-sends, the log's confirmation) costs one row.
  */
-export const ACTION_LIST_SCHEMA = "CREATE TABLE IF NOT EXISTS action_list (id INTEGER PRIMARY KEY CHECK (id = 1), actions TEXT NOT NULL)";
+export interface ActionList {
+  actions: StoredAction[];
+  mark: LogMark;
+}
+
+export const ACTION_LIST_SCHEMA =
+  "CREATE TABLE IF NOT EXISTS action_list (id INTEGER PRIMARY KEY CHECK (id = 1), actions TEXT NOT NULL, log_mark TEXT NOT NULL)";
 
 /**
  * A row holds at most 2 MB. One run's actions fit whatever they hold (the agent schema bounds
@@ -17,19 +49,24 @@ export const ACTION_LIST_SCHEMA = "CREATE TABLE IF NOT EXISTS action_list (id IN
  */
 export const ACTION_LIST_MAX_BYTES = 1_800_000;
 
-/** The size of the list with `more` added, in bytes of UTF-8 as SQLite stores it. */
+/** The size of the actions with `more` added, in bytes of UTF-8 as SQLite stores them. */
 export const listBytes = (actions: StoredAction[], more: unknown[]): number =>
   new TextEncoder().encode(JSON.stringify(actions)).length + 2 * new TextEncoder().encode(JSON.stringify(more)).length;
 
-/** The call's actions in index order; none before the call is accepted. */
-export function readActions(sql: SqlStorage): StoredAction[] {
-  const row = sql.exec<{ actions: string }>("SELECT actions FROM action_list WHERE id = 1").toArray()[0];
-  return row ? (JSON.parse(row.actions) as StoredAction[]) : [];
+const nothingLogged = (): LogMark => ({ call: false, actions: {} });
+
+/** The call's list; empty before the call is accepted. */
+export function readList(sql: SqlStorage): ActionList {
+  const row = sql.exec<{ actions: string; log_mark: string }>("SELECT actions, log_mark FROM action_list WHERE id = 1").toArray()[0];
+  if (!row) return { actions: [], mark: nothingLogged() };
+  return { actions: JSON.parse(row.actions) as StoredAction[], mark: JSON.parse(row.log_mark) as LogMark };
 }
 
-export function writeActions(sql: SqlStorage, actions: StoredAction[]): void {
+export function writeList(sql: SqlStorage, list: ActionList): void {
   sql.exec(
-    "INSERT INTO action_list (id, actions) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET actions = excluded.actions",
-    JSON.stringify(actions),
+    `INSERT INTO action_list (id, actions, log_mark) VALUES (1, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET actions = excluded.actions, log_mark = excluded.log_mark`,
+    JSON.stringify(list.actions),
+    JSON.stringify(list.mark),
   );
 }

@@ -5,7 +5,7 @@ import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
-import { ACTION_LIST_MAX_BYTES, ACTION_LIST_SCHEMA, type StoredAction, listBytes, readActions, writeActions } from "./action-list";
+import { ACTION_LIST_MAX_BYTES, ACTION_LIST_SCHEMA, type ActionList, type LogMark, type StoredAction, listBytes, readList, writeList } from "./action-list";
 import { splitText } from "./chunks";
 import { type FollowUpPlan, type Job, deliveryId, explicitPlan, packJobs, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import {
@@ -16,6 +16,7 @@ import {
   decideCrash,
   decideDeadLetter,
   decideErase,
+  erasedAttempt,
   decideRelease,
   decideRecord,
   decideReplay,
@@ -62,7 +63,7 @@ export type Claim =
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string; agent_country: string | null };
 /** The call's row with the ledger's own bookkeeping: how far the delivery log has caught up. */
-type StoredCall = LedgerCall & { log_mark: string | null };
+type StoredCall = LedgerCall;
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -98,18 +99,15 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, log_mark TEXT, event TEXT, raw TEXT)`,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT)`,
   ACTION_LIST_SCHEMA,
-  `CREATE TABLE IF NOT EXISTS attempts (
-    idx INTEGER NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL,
-    PRIMARY KEY (idx, number)) WITHOUT ROWID`,
 ];
 
 /**
  * Columns added since the first release; ledgers created before them gain them on load, before
- * their `actions` table becomes the action list. The per-row log flags (`logged`,
- * `logged_version`) are only read from such ledgers, once, to build their log mark; a ledger
- * created now has none.
+ * their `actions` and `attempts` tables become the action list. The log's progress as earlier
+ * releases kept it (per-row flags `logged` and `logged_version`, then the call's `log_mark`) is
+ * only read from such ledgers, once, to build the list's mark; a ledger created now has none.
  */
 const ADDED_COLUMNS = [
   "ALTER TABLE call ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
@@ -126,23 +124,13 @@ const ADDED_COLUMNS = [
   "ALTER TABLE call ADD COLUMN raw TEXT",
 ];
 
-/**
- * How far the delivery log has caught up with this ledger: the call row, each action's version
- * and each action's attempts up to a number. One row, so confirming a log write costs one row
- * written however many actions and attempts it carried.
- */
-interface LogMark {
+/** The log's progress as the release before the action list kept it, in the call's row. */
+interface EarlierLogMark {
   call: boolean;
   actions: Record<number, number>;
   attempts: Record<number, number>;
-  /**
-   * Bumped by whatever makes the log take the call row or the attempts again (a re-run, an
-   * erasure). A log write that started before such a reset confirms only action versions.
-   */
   resets?: number;
 }
-
-const NOTHING_LOGGED: LogMark = { call: false, actions: {}, attempts: {} };
 
 /** An alarm moving later than this is moved; a smaller move is left to the earlier alarm, which re-arms. */
 const ALARM_SLACK_MS = 300_000;
@@ -162,7 +150,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   /** The alarm as last set or read; every setAlarm is billed as a row written, so it is not repeated. */
   private alarmAt: number | null = null;
   /** The action list while a `batch` runs: changed in memory, stored once at its end. */
-  private staged: StoredAction[] | null = null;
+  private staged: ActionList | null = null;
   private stagedDirty = false;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
@@ -190,7 +178,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const dueAt = Math.max(now, options.holdUntil ?? now);
     this.batch(() => {
       this.sql.exec(
-        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, log_mark) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
@@ -202,7 +190,6 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         receivedAt,
         this.spill("event", JSON.stringify(event)),
         options.raw === undefined ? null : this.spill("raw", options.raw),
-        JSON.stringify(NOTHING_LOGGED),
       );
       this.insertActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt });
     });
@@ -283,12 +270,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     this.batch(() => {
       this.sql.exec(
-        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?, log_mark = ?",
+        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?",
         agent?.name ?? call.agent_name,
         JSON.stringify(agent?.templates ?? {}),
         agent?.default_country ?? null,
-        JSON.stringify(this.resetLogMark({ call: false })),
       );
+      this.saveList({ mark: this.resetLogMark({ call: false }) });
       this.insertActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() });
     });
     this.arm();
@@ -491,18 +478,17 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const call = this.callRow();
     if (!call) return null;
     const now = Date.now();
-    const attempts = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n;
+    // An attempt's number is the action's count of attempts when it was made.
+    const attempts = this.storedActions().reduce((sum, a) => sum + a.attempts, 0);
     this.batch(() => {
-      // Every attempt is rewritten below, so the log takes them all again.
-      this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(this.resetLogMark({ attempts: {} })));
+      // The log strips the attempts it holds; those on their way are stripped here first.
+      this.saveList({ mark: { ...this.resetLogMark({}), erase: true } });
       this.storeText("event", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
       this.storeText("raw", null);
-      for (const row of this.storedActions()) this.write(row, decideErase(row, now));
-      this.sql.exec(
-        `UPDATE attempts SET record = json_object('outcome', json_extract(record, '$.outcome'),
-           'started_at', json_extract(record, '$.started_at'), 'duration_ms', json_extract(record, '$.duration_ms'),
-           'status_code', json_extract(record, '$.status_code'), 'provider', json_extract(record, '$.provider'))`,
-      );
+      for (const row of this.storedActions()) {
+        const unlogged = row.unlogged?.map((u) => ({ number: u.number, record: erasedAttempt(u.record) }));
+        this.write(row, { ...decideErase(row, now), ...(unlogged ? { unlogged } : {}) });
+      }
     });
     this.arm();
     await this.syncLog();
@@ -510,9 +496,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   async snapshot(): Promise<LedgerSnapshot | null> {
-    const row = this.callRow();
-    if (!row) return null;
-    const { log_mark: _mark, ...call } = row;
+    const call = this.callRow();
+    if (!call) return null;
     const raw = this.readText("raw");
     return {
       call,
@@ -569,16 +554,20 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private apply(row: StoredAction, change: Change, attempt?: AttemptRecord): StoredAction {
     let next = row;
     this.batch(() => {
-      next = this.write(row, change);
-      if (attempt) {
-        this.sql.exec("INSERT OR REPLACE INTO attempts (idx, number, record) VALUES (?, ?, ?)", row.idx, next.attempts, JSON.stringify(attempt));
+      if (!attempt) {
+        next = this.write(row, change);
+        return;
       }
+      // The attempt waits in the list, with the change it belongs to, until the log has it.
+      const number = change.attempts ?? row.attempts;
+      const unlogged = [...(row.unlogged ?? []).filter((u) => u.number !== number), { number, record: attempt }];
+      next = this.write(row, { ...change, unlogged });
     });
     this.arm();
     return next;
   }
 
-  private write(row: StoredAction, change: Change): StoredAction {
+  private write(row: StoredAction, change: Partial<StoredAction>): StoredAction {
     const next = { ...row, ...change };
     this.saveActions(this.storedActions().map((a) => (a.idx === row.idx ? next : a)));
     return next;
@@ -592,11 +581,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private batch<T>(fn: () => T): T {
     if (this.staged) return fn();
     return this.ctx.storage.transactionSync(() => {
-      this.staged = readActions(this.sql);
+      this.staged = readList(this.sql);
       this.stagedDirty = false;
       try {
         const result = fn();
-        if (this.stagedDirty) writeActions(this.sql, this.staged);
+        if (this.stagedDirty) writeList(this.sql, this.staged);
         return result;
       } finally {
         this.staged = null;
@@ -605,12 +594,21 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private saveActions(actions: StoredAction[]): void {
+    this.saveList({ actions });
+  }
+
+  private saveList(change: Partial<ActionList>): void {
     if (!this.staged) {
-      writeActions(this.sql, actions);
+      writeList(this.sql, { ...readList(this.sql), ...change });
       return;
     }
-    this.staged = actions;
+    this.staged = { ...this.staged, ...change };
     this.stagedDirty = true;
+  }
+
+  /** The list as stored, or as the running batch has it; a copy the caller may change. */
+  private list(): ActionList {
+    return this.staged ? structuredClone(this.staged) : readList(this.sql);
   }
 
   /** Sets the alarm from the stored state. Called, not awaited, right after each commit. */
@@ -664,39 +662,48 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private async syncLog(): Promise<void> {
     const call = this.callRow();
     if (!call) return;
-    const mark = this.logMark(call);
-    const rows = this.storedActions().filter((a) => a.version > (mark.actions[a.idx] ?? 0));
-    const attempts = this.unloggedAttempts(mark);
-    if (mark.call && rows.length === 0 && attempts.length === 0) return;
-    const ids = new Map(this.storedActions().map((a) => [a.idx, a.delivery_id]));
-    const logged: LoggedAttempt[] = attempts.map((a) => ({
-      deliveryId: ids.get(a.idx)!,
-      number: a.number,
-      record: JSON.parse(a.record) as AttemptRecord,
-    }));
+    const { actions, mark } = this.list();
+    const rows = actions.filter((a) => a.version > (mark.actions[a.idx] ?? 0));
+    const attempts: LoggedAttempt[] = actions.flatMap((a) =>
+      (a.unlogged ?? []).map((u) => ({ deliveryId: a.delivery_id, number: u.number, record: u.record })),
+    );
+    if (!this.logLagging(call, actions, mark)) return;
     try {
       await new DeliveryLog(this.env.DB).write({
         ...(mark.call ? {} : { call }),
         actions: rows.map((a) => this.actionRow(a, call)),
-        attempts: logged,
+        attempts,
+        ...(mark.erase ? { erase: actions.map((a) => a.delivery_id) } : {}),
       });
     } catch (err) {
       console.error("ledger: delivery log write failed; the alarm will retry", { call_id: call.call_id, error: String(err) });
       return;
     }
     // Read again: other writes may have confirmed more meanwhile; a mark only moves forward.
-    const next = this.logMark();
-    for (const a of rows) next.actions[a.idx] = Math.max(next.actions[a.idx] ?? 0, a.version);
-    if ((next.resets ?? 0) === (mark.resets ?? 0)) {
+    this.batch(() => {
+      const now = this.list();
+      const next = now.mark;
+      for (const a of rows) next.actions[a.idx] = Math.max(next.actions[a.idx] ?? 0, a.version);
+      if ((next.resets ?? 0) !== (mark.resets ?? 0)) {
+        this.saveList({ mark: next });
+        return;
+      }
       next.call = true;
-      for (const a of attempts) next.attempts[a.idx] = Math.max(next.attempts[a.idx] ?? 0, a.number);
-    }
-    this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(next));
+      if (mark.erase) delete next.erase;
+      // The attempts written leave the list; one changed meanwhile (same number, new record) stays.
+      const written = new Set(attempts.map((a) => `${a.deliveryId} ${a.number} ${JSON.stringify(a.record)}`));
+      const kept = now.actions.map((a) => {
+        const unlogged = a.unlogged?.filter((u) => !written.has(`${a.delivery_id} ${u.number} ${JSON.stringify(u.record)}`));
+        const { unlogged: _all, ...rest } = a;
+        return unlogged?.length ? { ...rest, unlogged } : rest;
+      });
+      this.saveList({ actions: kept, mark: next });
+    });
     this.arm();
   }
 
-  private logMark(stored: { log_mark: string | null } | null = this.callRow()): LogMark {
-    return stored?.log_mark ? (JSON.parse(stored.log_mark) as LogMark) : { ...NOTHING_LOGGED };
+  private logMark(): LogMark {
+    return this.list().mark;
   }
 
   private resetLogMark(change: Partial<LogMark>): LogMark {
@@ -704,18 +711,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return { ...mark, ...change, resets: (mark.resets ?? 0) + 1 };
   }
 
-  private unloggedAttempts(mark: LogMark): { idx: number; number: number; record: string }[] {
-    return this.sql
-      .exec<{ idx: number; number: number; record: string }>("SELECT idx, number, record FROM attempts ORDER BY idx, number")
-      .toArray()
-      .filter((a) => a.number > (mark.attempts[a.idx] ?? 0));
-  }
-
-  private logLagging(call: StoredCall | null, rows: StoredAction[]): boolean {
+  /** Whether the log lacks anything the ledger holds: the call, an action's version, an attempt, an erasure. */
+  private logLagging(call: StoredCall | null, rows: StoredAction[], mark: LogMark = this.logMark()): boolean {
     if (!call) return false;
-    const mark = this.logMark(call);
-    if (!mark.call || rows.some((a) => a.version > (mark.actions[a.idx] ?? 0))) return true;
-    return this.unloggedAttempts(mark).length > 0;
+    if (!mark.call || mark.erase) return true;
+    return rows.some((a) => a.version > (mark.actions[a.idx] ?? 0) || (a.unlogged?.length ?? 0) > 0);
   }
 
   /** When the last action settled (or the call was received, if it had none); null while any is active. */
@@ -745,7 +745,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (tables.has("action_list")) return;
     this.ctx.storage.transactionSync(() => {
       for (const statement of SCHEMA) this.sql.exec(statement);
-      if (tables.has("call")) this.upgrade(tables.has("actions"));
+      if (tables.has("call")) this.upgrade(tables);
     });
   }
 
@@ -754,7 +754,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * mark is built from the per-row flags it kept before there was one, and its `actions` table
    * (a row per action) becomes the action list.
    */
-  private upgrade(hasActionsTable: boolean): void {
+  private upgrade(tables: Set<string>): void {
     for (const statement of ADDED_COLUMNS) {
       try {
         this.sql.exec(statement);
@@ -763,19 +763,33 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       }
     }
     const call = this.sql.exec<{ logged: number; log_mark: string | null }>("SELECT logged, log_mark FROM call WHERE id = 1").toArray()[0];
-    if (!hasActionsTable) return;
-    const rows = this.sql.exec<StoredAction & { logged_version: number }>("SELECT * FROM actions ORDER BY idx").toArray();
-    if (call && call.log_mark === null) {
-      const mark: LogMark = { call: call.logged === 1, actions: {}, attempts: {} };
-      for (const a of rows) mark.actions[a.idx] = a.logged_version;
+    const rows = tables.has("actions") ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM actions ORDER BY idx").toArray() : [];
+    const attempts = tables.has("attempts")
+      ? this.sql.exec<{ idx: number; number: number; record: string }>("SELECT idx, number, record FROM attempts ORDER BY idx, number").toArray()
+      : [];
+    let earlier: EarlierLogMark = { call: false, actions: {}, attempts: {} };
+    if (call?.log_mark) {
+      earlier = JSON.parse(call.log_mark) as EarlierLogMark;
+    } else if (call) {
+      // Before the mark: a flag per row.
+      earlier.call = call.logged === 1;
+      for (const a of rows) earlier.actions[a.idx as number] = a.logged_version as number;
       for (const a of this.sql.exec<{ idx: number; n: number }>("SELECT idx, MAX(number) AS n FROM attempts WHERE logged = 1 GROUP BY idx")) {
-        mark.attempts[a.idx] = a.n;
+        earlier.attempts[a.idx] = a.n;
       }
-      this.sql.exec("UPDATE call SET log_mark = ?", JSON.stringify(mark));
     }
-    writeActions(this.sql, rows.map(({ logged_version: _flag, ...action }) => action));
-    this.sql.exec("DROP TABLE actions");
+    const actions = rows.map(({ logged_version: _flag, ...row }) => {
+      const action = row as unknown as StoredAction;
+      const unlogged = attempts
+        .filter((a) => a.idx === action.idx && a.number > (earlier.attempts[a.idx] ?? 0))
+        .map((a) => ({ number: a.number, record: JSON.parse(a.record) as AttemptRecord }));
+      return unlogged.length > 0 ? { ...action, unlogged } : action;
+    });
+    const mark: LogMark = { call: earlier.call, actions: earlier.actions, ...(earlier.resets ? { resets: earlier.resets } : {}) };
+    writeList(this.sql, { actions, mark });
+    for (const table of ["actions", "attempts"]) if (tables.has(table)) this.sql.exec(`DROP TABLE ${table}`);
   }
+
 
   private jobFor(row: StoredAction): Job {
     const call = this.callRow()!;
@@ -821,7 +835,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private callRow(): StoredCall | null {
     const row = this.sql
       .exec<Omit<StoredCall, "action_count">>(
-        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, log_mark FROM call WHERE id = 1",
+        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at FROM call WHERE id = 1",
       )
       .toArray()[0];
     if (!row) return null;
@@ -868,7 +882,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private storedActions(): StoredAction[] {
-    return this.staged ? [...this.staged] : readActions(this.sql);
+    return this.staged ? [...this.staged.actions] : readList(this.sql).actions;
   }
 
   private storedAction(index: number): StoredAction | undefined {

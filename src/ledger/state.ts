@@ -158,6 +158,17 @@ export function decideDeadLetter(row: ActionState, generation: number, reason: s
   return touch(row, now, { state: "failed", last_error: reason, leased_until: 0, in_flight: 0 });
 }
 
+/** What an erasure leaves of an attempt: its outcome, status and timing, nothing sent or answered. */
+export function erasedAttempt(r: AttemptRecord): AttemptRecord {
+  return {
+    outcome: r.outcome,
+    started_at: r.started_at,
+    duration_ms: r.duration_ms,
+    ...(r.status_code === undefined ? {} : { status_code: r.status_code }),
+    ...(r.provider === undefined ? {} : { provider: r.provider }),
+  };
+}
+
 /**
  * The call's data is being erased: an action not yet delivered is failed (there is nothing
  * left to send), and any error text, which may quote the caller's data, is cleared.

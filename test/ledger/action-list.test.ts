@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ACTION_LIST_MAX_BYTES, readActions } from "../../src/ledger/action-list";
+import { ACTION_LIST_MAX_BYTES, readList } from "../../src/ledger/action-list";
 import { ledgerStub } from "../../src/ledger/client";
 import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
 import { callEvent, editActions, postEvent, putAgent, request, uniqueId } from "../helpers";
@@ -28,7 +28,7 @@ describe("the action list's size", () => {
     await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions } } });
     const event = callEvent({ agent_id: agentId });
     expect((await postEvent(event)).status).toBe(202);
-    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) => readActions(state.storage.sql));
+    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) => readList(state.storage.sql).actions);
     expect(stored).toHaveLength(20);
   });
 

@@ -43,6 +43,6 @@ describe("event chunks", () => {
         .toArray()
         .map((t) => t.name),
     );
-    expect(tables).toEqual(["action_list", "attempts", "call"]);
+    expect(tables).toEqual(["action_list", "call"]);
   });
 });

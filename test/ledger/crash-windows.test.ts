@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { readActions } from "../../src/ledger/action-list";
+import { readList } from "../../src/ledger/action-list";
 import { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerFor, ledgerStub } from "../../src/ledger/client";
 import type { Job } from "../../src/ledger/plan";
@@ -188,7 +188,7 @@ describe("4. a replay whose send fails", () => {
     expect(await delivery(agentId, callId)).toMatchObject({ status: "failed" });
 
     vi.spyOn((await ledgerEnv(stub)).ACTIONS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
-    const [failedJob] = await inLedger(stub, (_i, state) => readActions(state.storage.sql));
+    const [failedJob] = await inLedger(stub, (_i, state) => readList(state.storage.sql).actions);
     expect((await request("POST", `/deliveries/${failedJob!.delivery_id}/retry`)).status).toBe(202);
     expect(await alarmOf(stub)).not.toBeNull();
     expect(await delivery(agentId, callId)).toMatchObject({ status: "pending" });

@@ -36,7 +36,7 @@ describe("a ledger written by the previous release", () => {
     const pending = `dlv_${uniqueId("pending")}`;
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      for (const table of ["call", "action_list", "attempts"]) sql.exec(`DROP TABLE ${table}`);
+      for (const table of ["call", "action_list"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec(PREVIOUS_SCHEMA);
       sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, logged) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, 1)",
@@ -114,7 +114,7 @@ describe("a ledger with a row per action", () => {
     const waiting = `dlv_${uniqueId("waiting")}`;
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      for (const table of ["call", "action_list", "attempts"]) sql.exec(`DROP TABLE ${table}`);
+      for (const table of ["call", "action_list"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec(ROW_PER_ACTION_SCHEMA);
       const mark = { call: true, actions: { 0: 2, 1: 1 }, attempts: { 0: 1 } };
       sql.exec(
@@ -155,7 +155,7 @@ describe("a ledger with a row per action", () => {
         .toArray()
         .map((t) => t.name),
     );
-    expect(tables).toEqual(["action_list", "attempts", "call"]);
+    expect(tables).toEqual(["action_list", "call"]);
 
     // The waiting action is claimed and delivered from the list; the delivered one stays as it was.
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));

@@ -1,0 +1,285 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Call, Delivery } from "../../src/schemas/delivery";
+import { type CallFilter, CallLog } from "../../src/store/calls";
+import { type DeliveryFilter, DeliveryLog } from "../../src/store/delivery-log";
+import { uniqueId } from "../helpers";
+
+/**
+ * The status indexes are partial (migrations/0011): calls_by_status leaves out 'accepted',
+ * deliveries_by_status 'delivered'. These tests read the plans SQLite makes for the log's real
+ * queries against the D1 binding, and the rows D1 reports written.
+ */
+
+interface Query {
+  sql: string;
+  args: unknown[];
+}
+
+/**
+ * A D1Database that records each statement's SQL and arguments before handing it to the real
+ * binding. With `run: false` its batches run nothing, for statements that would delete.
+ */
+function recording({ run = true } = {}) {
+  const seen: Query[] = [];
+  const batches: D1Result[][] = [];
+  const db = {
+    prepare(sql: string) {
+      const statement = env.DB.prepare(sql);
+      return {
+        bind: (...args: unknown[]) => {
+          seen.push({ sql, args });
+          return statement.bind(...args);
+        },
+      };
+    },
+    async batch(statements: D1PreparedStatement[]) {
+      const results = run ? await env.DB.batch(statements) : [];
+      batches.push(results);
+      return results;
+    },
+  } as unknown as D1Database;
+  return { db, seen, batches };
+}
+
+/** EXPLAIN QUERY PLAN's lines for a query, with the same arguments. */
+async function planOf({ sql, args }: Query): Promise<string[]> {
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...args)
+    .all<{ detail: string }>();
+  return results.map((r) => r.detail);
+}
+
+/** The plan of the query DeliveryLog.list runs for this filter. */
+async function deliveryListPlan(filter: Omit<DeliveryFilter, "limit">): Promise<string[]> {
+  const { db, seen } = recording();
+  await new DeliveryLog(db).list({ ...filter, limit: 50 });
+  expect(seen).toHaveLength(1);
+  return planOf(seen[0]!);
+}
+
+/** The plan of the query CallLog.list runs for this filter. */
+async function callListPlan(filter: Omit<CallFilter, "limit">): Promise<string[]> {
+  const { db, seen } = recording();
+  await new CallLog(db).list({ ...filter, limit: 50 });
+  expect(seen).toHaveLength(1);
+  return planOf(seen[0]!);
+}
+
+/** No line reads a whole table without an index (`SCAN deliveries`, `SCAN calls`, `SCAN d`...). */
+const fullScans = (plan: string[]) => plan.filter((line) => /^SCAN \S+$/.test(line));
+
+/** A list's plan: it reads `index` and needs no sort (the index gives newest first). */
+function expectListPlan(plan: string[], line: RegExp) {
+  expect(plan, plan.join("\n")).toHaveLength(1);
+  expect(plan[0]).toMatch(line);
+  expect(fullScans(plan)).toEqual([]);
+  expect(plan.join("\n")).not.toContain("TEMP B-TREE");
+}
+
+const HOUR = 3_600_000;
+let hours = 0;
+/** An hour of its own, years ahead: no other test's rows fall in its window. */
+const ownHour = () => Date.UTC(2033, 0, 1) + hours++ * 24 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function delivery(at: number, over: Partial<Delivery> = {}): Delivery {
+  return {
+    id: uniqueId("dlv"),
+    call_id: uniqueId("call"),
+    agent_id: uniqueId("agent"),
+    action_index: 0,
+    action_type: "webhook",
+    provider: "webhook",
+    target: "https://crm.example.com/hook",
+    status: "delivered",
+    attempts: 1,
+    last_status: 200,
+    last_error: null,
+    next_attempt_at: null,
+    created_at: iso(at),
+    updated_at: iso(at + 1_000),
+    version: 2,
+    run: 0,
+    ...over,
+  };
+}
+
+const FAILED = { status: "failed", last_status: 400, last_error: "HTTP 400" } as const;
+
+function call(at: number, over: Partial<Call> = {}): Call {
+  return {
+    call_id: uniqueId("call"),
+    agent_id: uniqueId("agent"),
+    status: "accepted",
+    reason: null,
+    action_count: 1,
+    ended_at: iso(at - 1_000),
+    received_at: iso(at),
+    ...over,
+  };
+}
+
+describe("deliveries_by_status is partial, and the delivery list still reads an index for every filter", () => {
+  it("reads deliveries_by_status for a status other than delivered", async () => {
+    for (const status of ["failed", "retrying", "pending", "gone", "skipped", "unknown"] as const) {
+      expectListPlan(await deliveryListPlan({ status }), /^SEARCH deliveries USING INDEX deliveries_by_status \(status=\?\)$/);
+    }
+    expectListPlan(
+      await deliveryListPlan({ status: "failed", since: "2033-01-01T00:00:00Z", until: "2033-02-01T00:00:00Z" }),
+      /^SEARCH deliveries USING INDEX deliveries_by_status \(status=\? AND created_at>\? AND created_at<\?\)$/,
+    );
+    expectListPlan(
+      await deliveryListPlan({ status: "failed", cursor: btoa(JSON.stringify(["2033-01-01T00:00:00.000Z", "dlv_x"])) }),
+      /^SEARCH deliveries USING INDEX deliveries_by_status \(status=\?\)$/,
+    );
+  });
+
+  it("reads deliveries_by_status for an agent's failed deliveries", async () => {
+    expectListPlan(await deliveryListPlan({ agent_id: "agent_abc123", status: "failed" }), /^SEARCH deliveries USING INDEX deliveries_by_status \(status=\?\)$/);
+  });
+
+  it("reads the time index, newest first, for delivered or no status", async () => {
+    expectListPlan(await deliveryListPlan({ status: "delivered" }), /^SCAN deliveries USING INDEX deliveries_by_created$/);
+    expectListPlan(await deliveryListPlan({}), /^SCAN deliveries USING INDEX deliveries_by_created$/);
+    expectListPlan(
+      await deliveryListPlan({ status: "delivered", since: "2033-01-01T00:00:00Z" }),
+      /^SEARCH deliveries USING INDEX deliveries_by_created \(created_at>\?\)$/,
+    );
+    expectListPlan(await deliveryListPlan({ agent_id: "agent_abc123", status: "delivered" }), /^SEARCH deliveries USING INDEX deliveries_by_agent \(agent_id=\?\)$/);
+  });
+
+  it("is not used by a bound status alone: the list's literal term is what lets the planner use it", async () => {
+    const plan = await planOf({ sql: "SELECT * FROM deliveries WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?", args: ["failed", 51] });
+    expect(plan.join("\n")).not.toContain("deliveries_by_status");
+  });
+
+  it("lists by status as before", async () => {
+    const at = ownHour();
+    const agent = uniqueId("agent");
+    const delivered = delivery(at, { agent_id: agent });
+    const failed = delivery(at + 1_000, { agent_id: agent, ...FAILED });
+    const retrying = delivery(at + 2_000, { agent_id: agent, status: "retrying", last_status: 503, next_attempt_at: iso(at + 60_000) });
+    await new DeliveryLog(env.DB).write({ actions: [delivered, failed, retrying], attempts: [] });
+    const log = new DeliveryLog(env.DB);
+    const window = { since: iso(at), until: iso(at + HOUR) };
+    const ids = async (filter: Omit<DeliveryFilter, "limit">) => (await log.list({ ...filter, limit: 50 }))!.deliveries.map((d) => d.id);
+
+    expect(await ids({ status: "failed", ...window })).toEqual([failed.id]);
+    expect(await ids({ status: "failed", agent_id: agent })).toEqual([failed.id]);
+    expect(await ids({ status: "delivered", ...window })).toEqual([delivered.id]);
+    expect(await ids({ status: "delivered", agent_id: agent })).toEqual([delivered.id]);
+    expect(await ids({ status: "retrying", agent_id: agent })).toEqual([retrying.id]);
+    expect(await ids({ agent_id: agent })).toEqual([retrying.id, failed.id, delivered.id]);
+
+    // Delivered at last: the row leaves the partial index and is listed as delivered.
+    await log.write({ actions: [{ ...retrying, status: "delivered", attempts: 2, last_status: 200, next_attempt_at: null, version: 3 }], attempts: [] });
+    expect(await ids({ status: "retrying", agent_id: agent })).toEqual([]);
+    expect(await ids({ status: "retrying", ...window })).toEqual([]);
+    expect(await ids({ status: "delivered", ...window })).toEqual([retrying.id, delivered.id]);
+
+    // Pages follow one another through the partial index.
+    const more = delivery(at + 3_000, { agent_id: agent, ...FAILED });
+    await log.write({ actions: [more], attempts: [] });
+    const first = (await log.list({ status: "failed", ...window, limit: 1 }))!;
+    expect(first.deliveries.map((d) => d.id)).toEqual([more.id]);
+    const second = (await log.list({ status: "failed", ...window, limit: 1, cursor: first.next_cursor! }))!;
+    expect(second.deliveries.map((d) => d.id)).toEqual([failed.id]);
+    expect(second.next_cursor).toBeNull();
+  });
+
+  it("writes one row less for a delivery logged as delivered than for one logged as failed", async () => {
+    const at = ownHour();
+    const rowsWritten = async (row: Delivery) => {
+      const { db, batches } = recording();
+      await new DeliveryLog(db).write({ actions: [row], attempts: [] });
+      // The settle counted into the hourly stats, then the row itself.
+      expect(batches).toHaveLength(1);
+      expect(batches[0]).toHaveLength(2);
+      return batches[0]![1]!.meta.rows_written;
+    };
+    const delivered = await rowsWritten(delivery(at));
+    const failed = await rowsWritten(delivery(at, FAILED));
+    expect(delivered).toBe(failed - 1);
+  });
+});
+
+describe("calls_by_status is partial, and the call list still reads an index for every filter", () => {
+  it("reads calls_by_status for a status other than accepted", async () => {
+    for (const status of ["no_actions", "unrouted", "disabled"] as const) {
+      expectListPlan(await callListPlan({ status }), /^SEARCH calls USING INDEX calls_by_status \(status=\?\)$/);
+    }
+    expectListPlan(
+      await callListPlan({ status: "no_actions", since: "2033-01-01T00:00:00Z" }),
+      /^SEARCH calls USING INDEX calls_by_status \(status=\? AND received_at>\?\)$/,
+    );
+  });
+
+  it("reads the time index, newest first, for accepted or no status, and the agent's index for an agent", async () => {
+    expectListPlan(await callListPlan({ status: "accepted" }), /^SCAN calls USING INDEX calls_by_received$/);
+    expectListPlan(await callListPlan({}), /^SCAN calls USING INDEX calls_by_received$/);
+    expectListPlan(
+      await callListPlan({ status: "accepted", since: "2033-01-01T00:00:00Z", until: "2033-02-01T00:00:00Z" }),
+      /^SEARCH calls USING INDEX calls_by_received \(received_at>\? AND received_at<\?\)$/,
+    );
+    expectListPlan(await callListPlan({ agent_id: "agent_abc123", status: "no_actions" }), /^SEARCH calls USING INDEX calls_by_agent \(agent_id=\?\)$/);
+    expectListPlan(await callListPlan({ agent_id: "agent_abc123", status: "accepted" }), /^SEARCH calls USING INDEX calls_by_agent \(agent_id=\?\)$/);
+  });
+
+  it("lists by status as before", async () => {
+    const at = ownHour();
+    const accepted = call(at);
+    const none = call(at + 1_000, { status: "no_actions", reason: "no actions configured", action_count: 0 });
+    const log = new DeliveryLog(env.DB);
+    await log.write({ call: accepted, actions: [], attempts: [] });
+    await log.write({ call: none, actions: [], attempts: [] });
+    const window = { since: iso(at), until: iso(at + HOUR) };
+    const ids = async (filter: Omit<CallFilter, "limit">) => (await new CallLog(env.DB).list({ ...filter, limit: 50 }))!.calls.map((c) => c.call_id);
+
+    expect(await ids({ status: "no_actions", ...window })).toEqual([none.call_id]);
+    expect(await ids({ status: "accepted", ...window })).toEqual([accepted.call_id]);
+    expect(await ids({ status: "unrouted", ...window })).toEqual([]);
+    expect(await ids(window)).toEqual([none.call_id, accepted.call_id]);
+
+    // Re-run once its agent is fixed: accepted now, out of the partial index.
+    await log.write({ call: { ...none, status: "accepted", reason: null, action_count: 1 }, actions: [], attempts: [] });
+    expect(await ids({ status: "no_actions", ...window })).toEqual([]);
+    expect(await ids({ status: "accepted", ...window })).toEqual([none.call_id, accepted.call_id]);
+  });
+
+  it("writes one row less for an accepted call than for one with no actions", async () => {
+    const at = ownHour();
+    const rowsWritten = async (row: Call) => {
+      const { db, batches } = recording();
+      await new DeliveryLog(db).write({ call: row, actions: [], attempts: [] });
+      expect(batches).toHaveLength(1);
+      expect(batches[0]).toHaveLength(1);
+      return batches[0]![0]!.meta.rows_written;
+    };
+    const accepted = await rowsWritten(call(at));
+    const none = await rowsWritten(call(at, { status: "no_actions", reason: "no actions configured", action_count: 0 }));
+    expect(accepted).toBe(none - 1);
+  });
+});
+
+describe("the log's other queries on status stay indexed", () => {
+  it("retryingForTarget reads only its partial index", async () => {
+    const { db, seen } = recording();
+    await new DeliveryLog(db).retryingForTarget("https://crm.example.com/hook", "dlv_x", 20);
+    expect(seen).toHaveLength(1);
+    const plan = await planOf(seen[0]!);
+    expect(plan[0]).toMatch(/^SEARCH deliveries USING INDEX deliveries_retrying_by_target \(target=\?\)$/);
+    expect(fullScans(plan)).toEqual([]);
+  });
+
+  it("the retention sweep finds old settled rows through the time indexes", async () => {
+    const { db, seen } = recording({ run: false });
+    await new DeliveryLog(db).deleteOlderThan("2000-01-01T00:00:00.000Z");
+    expect(seen).toHaveLength(3);
+    const plans = await Promise.all(seen.map(planOf));
+    for (const plan of plans) expect(fullScans(plan), plan.join("\n")).toEqual([]);
+    expect(plans[0]).toContain("SEARCH deliveries USING INDEX deliveries_by_created (created_at<?)");
+    expect(plans[1]).toContain("SEARCH deliveries USING INDEX deliveries_by_created (created_at<?)");
+    expect(plans[2]).toContain("SEARCH calls USING INDEX calls_by_received (received_at<?)");
+  });
+});
