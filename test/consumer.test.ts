@@ -5,7 +5,7 @@ import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
 import { MAX_ATTEMPTS } from "../src/pipeline/retry-policy";
 import worker from "../src/index";
-import { callEvent, editActions, makeDue, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId, watchLedgerSends } from "./helpers";
+import { callEvent, consumeMessages, editActions, makeDue, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId, watchLedgerSends } from "./helpers";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
 const HOOK_URL = "https://crm.example.com/api/call-completed";
@@ -13,25 +13,7 @@ const HOOK_URL = "https://crm.example.com/api/call-completed";
 
 afterEach(() => vi.restoreAllMocks());
 
-/** Runs one batch through the real queue handler and returns what it did to each message. */
-async function consume(jobs: Job[], attempts = 1) {
-  const batch = createMessageBatch<Job>(
-    "actions",
-    jobs.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
-  );
-  // getQueueResult does not report delays, so the messages' retry() calls are watched.
-  const retryDelays: (number | undefined)[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    message.retry = (options) => {
-      retryDelays.push(options?.delaySeconds);
-      retry(options);
-    };
-  }
-  const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch, env, ctx);
-  return { ...(await getQueueResult(batch, ctx)), retryDelays };
-}
+const consume = (jobs: Job[], attempts = 1) => consumeMessages(jobs, { attempts });
 
 async function webhookCall(actions: unknown[] = [{ type: "webhook", url: HOOK_URL, include_transcript: true, include_recording_url: false }]) {
   const agentId = uniqueId("agent");

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { readList } from "../src/ledger/action-list";
@@ -74,5 +74,32 @@ describe("DELETE /calls/{call_id}", () => {
     expect(again.status).toBe(200);
     expect(((await again.json()) as any).erased.outbox_messages).toBe(0);
     expect((await request("DELETE", `/calls/${uniqueId("nope")}`)).status).toBe(404);
+  });
+
+  it("strips the log's copies later when D1 refuses them at the erasure", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "webhook", url: "https://crm.example.com/hook" }] } } });
+    const event = callEvent({ agent_id: agentId, caller_number: NUMBER });
+    await postEvent(event);
+    await consume(await pendingJobs(agentId, event.call_id), () => new Response(`rejected ${NUMBER}`, { status: 503 }));
+    const logged = async () =>
+      JSON.stringify(
+        (await env.DB.prepare("SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.call_id = ?").bind(event.call_id).all())
+          .results,
+      );
+    expect(await logged()).toContain(NUMBER);
+
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const db = await runInDurableObject(stub, (instance) => (instance as unknown as { env: CloudflareBindings }).env.DB);
+    const refuse = vi.spyOn(db, "batch").mockRejectedValue(new Error("D1_ERROR: overloaded"));
+    expect((await request("DELETE", `/calls/${event.call_id}`)).status).toBe(200);
+    // The ledger's own copy is gone at once; the log's waits, promised in the ledger's row.
+    expect(await logged()).toContain(NUMBER);
+    expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.sql).mark.erase)).toBe(true);
+
+    refuse.mockRestore();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await logged()).not.toContain(NUMBER);
+    expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.sql).mark.erase)).toBeUndefined();
   });
 });

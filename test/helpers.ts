@@ -1,8 +1,9 @@
-import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { SELF, createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
 import { type StoredAction, readList, writeList } from "../src/ledger/action-list";
 import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
+import worker from "../src/index";
 import { CALL_ENDED_EXAMPLE } from "../src/schemas/call-event";
 
 export const ADMIN = { authorization: "Bearer test-admin-key" };
@@ -105,4 +106,24 @@ export function stubFetch(answer: (req: Captured, n: number) => Response | Promi
     return answer(captured, seen.length);
   });
   return seen;
+}
+
+/**
+ * Runs one batch of `actions` queue messages (`msg-0`, `msg-1`, …) through the real queue
+ * handler, with `settings` added to the env, and returns what it did to each message with the
+ * delays of its retries (getQueueResult does not report them).
+ */
+export async function consumeMessages(bodies: unknown[], options: { settings?: Record<string, string>; attempts?: number } = {}) {
+  const batch = createMessageBatch("actions", bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts: options.attempts ?? 1, body })));
+  const retryDelays: (number | undefined)[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (retryOptions) => {
+      retryDelays.push(retryOptions?.delaySeconds);
+      retry(retryOptions);
+    };
+  }
+  const ctx = createExecutionContext();
+  await worker.queue!(batch as MessageBatch, { ...env, ...options.settings } as CloudflareBindings, ctx);
+  return { ...(await getQueueResult(batch, ctx)), retryDelays };
 }

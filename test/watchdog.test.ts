@@ -26,7 +26,7 @@ async function deliveredCall() {
   await postEvent(event);
   const ledger = ledgerFor(env, agentId, event.call_id);
   const claim = await ledger.claim(0, 1);
-  await ledger.record(0, (claim as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+  await ledger.recordAll([{ index: 0, token: (claim as { token: number }).token, attempt: { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 } }]);
   return { stub: ledgerStub(env, agentId, event.call_id), ledger };
 }
 
@@ -76,7 +76,7 @@ describe("ledger watchdog", () => {
 
     expect(await ledger.claim(0, jobs[0]!.generation)).toMatchObject({ ok: true }); // in flight
     const finished = await ledger.claim(1, jobs[1]!.generation);
-    await ledger.record(1, (finished as { token: number }).token, { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 });
+    await ledger.recordAll([{ index: 1, token: (finished as { token: number }).token, attempt: { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 } }]);
     await loseMessages(stub, 61_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await generations()).toEqual({ 0: 1, 2: 2 });

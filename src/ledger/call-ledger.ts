@@ -16,11 +16,11 @@ import {
   decideCrash,
   decideDeadLetter,
   decideErase,
-  erasedAttempt,
   decideRelease,
   decideRecord,
   decideReplay,
   decideResend,
+  erasedAttempt,
   idempotencyKey,
   isActive,
   nextAlarm,
@@ -62,8 +62,6 @@ export type Claim =
   | { ok: false; reason: "not due"; until: number };
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string; agent_country: string | null };
-/** The call's row with the ledger's own bookkeeping: how far the delivery log has caught up. */
-type StoredCall = LedgerCall;
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -335,6 +333,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         return claim;
       }),
     );
+    this.arm();
     if (settled) this.ctx.waitUntil(this.syncLog());
     return claims;
   }
@@ -392,18 +391,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return true;
   }
 
-  /**
-   * Stores one attempt's result; ignored when the claim is no longer current. A retry gets its
-   * job from here, delayed until it is due, so any older copy of the job is now stale.
-   */
-  async record(index: number, token: number, attempt: AttemptRecord): Promise<boolean> {
-    const [recorded] = await this.recordAll([{ index, token, attempt }]);
-    return recorded!;
-  }
 
   /**
-   * Stores the results of a message's attempts in one request: each is committed as `record`
-   * commits it, their retries leave together, and the delivery log takes them in one write.
+   * Stores the results of a message's attempts in one request and one write; a result whose
+   * claim is no longer current is ignored. A retry gets its job from here, delayed until it is
+   * due, so any older copy of the job is now stale; retries due together leave together, and
+   * the delivery log takes all the results in one write.
    */
   async recordAll(results: { index: number; token: number; attempt: AttemptRecord }[]): Promise<boolean[]> {
     const retries: Job[] = [];
@@ -420,6 +413,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         return true;
       }),
     );
+    this.arm();
     await this.sendJobs(retries);
     // Not awaited: the consumer moves on to the next job while D1 takes the write. The results
     // are committed here and the alarm, armed while the log lags, writes them if this fails.
@@ -550,8 +544,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     await this.syncLog();
   }
 
-  /** Applies a change (and logs an attempt) and re-arms the alarm, in one synchronous step. */
+  /**
+   * Applies a change (and keeps an attempt) and re-arms the alarm, in one synchronous step.
+   * Inside a batch, the batch's caller arms once it is committed.
+   */
   private apply(row: StoredAction, change: Change, attempt?: AttemptRecord): StoredAction {
+    const nested = this.staged !== null;
     let next = row;
     this.batch(() => {
       if (!attempt) {
@@ -563,7 +561,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       const unlogged = [...(row.unlogged ?? []).filter((u) => u.number !== number), { number, record: attempt }];
       next = this.write(row, { ...change, unlogged });
     });
-    this.arm();
+    if (!nested) this.arm();
     return next;
   }
 
@@ -614,12 +612,12 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   /** Sets the alarm from the stored state. Called, not awaited, right after each commit. */
   private arm(): void {
     const now = Date.now();
-    const rows = this.storedActions();
+    const { actions: rows, mark } = this.list();
     const call = this.callRow();
     const at = nextAlarm(rows, {
       now,
       marginMs: this.marginMs(),
-      logLagging: this.logLagging(call, rows),
+      logLagging: this.logLagging(call, rows, mark),
       logRetryMs: LOG_RETRY_MS,
       settledAt: this.settledAt(call, rows),
       retentionMs: readConfig(this.env).retentionDays * 86_400_000,
@@ -712,14 +710,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /** Whether the log lacks anything the ledger holds: the call, an action's version, an attempt, an erasure. */
-  private logLagging(call: StoredCall | null, rows: StoredAction[], mark: LogMark = this.logMark()): boolean {
+  private logLagging(call: LedgerCall | null, rows: StoredAction[], mark: LogMark = this.logMark()): boolean {
     if (!call) return false;
     if (!mark.call || mark.erase) return true;
     return rows.some((a) => a.version > (mark.actions[a.idx] ?? 0) || (a.unlogged?.length ?? 0) > 0);
   }
 
   /** When the last action settled (or the call was received, if it had none); null while any is active. */
-  private settledAt(call: StoredCall | null, rows: StoredAction[]): number | null {
+  private settledAt(call: LedgerCall | null, rows: StoredAction[]): number | null {
     if (!call || rows.some((a) => isActive(a.state))) return null;
     return Math.max(Date.parse(call.received_at), ...rows.map((a) => Date.parse(a.updated_at)));
   }
@@ -832,9 +830,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     }));
   }
 
-  private callRow(): StoredCall | null {
+  private callRow(): LedgerCall | null {
     const row = this.sql
-      .exec<Omit<StoredCall, "action_count">>(
+      .exec<Omit<LedgerCall, "action_count">>(
         "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at FROM call WHERE id = 1",
       )
       .toArray()[0];

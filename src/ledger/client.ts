@@ -37,10 +37,6 @@ export class LedgerClient {
     return this.stub.beginSend(index, token, provider);
   }
 
-  record(index: number, token: number, attempt: AttemptRecord): Promise<boolean> {
-    return this.stub.record(index, token, attempt);
-  }
-
   crashed(index: number, token: number, error: string): Promise<void> {
     return this.stub.crashed(index, token, error);
   }

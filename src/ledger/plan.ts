@@ -19,10 +19,10 @@ export type JobMessage = Job | Job[];
 
 /** The jobs in a message, or null for a body nothing here sends. */
 export function jobsIn(body: unknown): Job[] | null {
-  const jobs = Array.isArray(body) ? body : [body];
+  const jobs: unknown[] = Array.isArray(body) ? body : [body];
   if (jobs.length === 0 || !jobs.every(isJob)) return null;
-  const [first] = jobs as Job[];
-  return (jobs as Job[]).every((j) => j.agent_id === first!.agent_id && j.call_id === first!.call_id) ? (jobs as Job[]) : null;
+  const [first] = jobs;
+  return jobs.every((j) => j.agent_id === first!.agent_id && j.call_id === first!.call_id) ? jobs : null;
 }
 
 function isJob(body: unknown): body is Job {
@@ -40,7 +40,11 @@ function isJob(body: unknown): body is Job {
  */
 export function packJobs(jobs: { job: Job; delaySeconds: number }[]): { body: JobMessage; delaySeconds: number }[] {
   const byDelay = new Map<number, Job[]>();
-  for (const { job, delaySeconds } of jobs) byDelay.set(delaySeconds, [...(byDelay.get(delaySeconds) ?? []), job]);
+  for (const { job, delaySeconds } of jobs) {
+    const group = byDelay.get(delaySeconds);
+    if (group) group.push(job);
+    else byDelay.set(delaySeconds, [job]);
+  }
   return [...byDelay].map(([delaySeconds, group]) => ({ body: group.length === 1 ? group[0]! : group, delaySeconds }));
 }
 

@@ -193,7 +193,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       description:
         "Plans the agent's follow-up as it is configured now against the stored event and sends it as new deliveries " +
         "(a new run: new delivery ids and idempotency keys, so providers send again). 409 when the agent is unknown, " +
-        "disabled or has no actions, and for an outbound call's callback (oc_…), whose deliveries are replayed one by one.",
+        "disabled or has no actions, for an outbound call's callback (oc_…), whose deliveries are replayed one by one, and " +
+        "for a call run so often that its actions would outgrow their row (about 1.8 MB).",
       tags: ["calls"],
       request: {
         params: CallParams,

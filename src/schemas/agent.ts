@@ -151,7 +151,8 @@ const actionList = (max: number) =>
     .max(max)
     .refine((actions) => JSON.stringify(actions).length <= ACTIONS_MAX_JSON_CHARS, {
       message: `the actions take more than ${ACTIONS_MAX_JSON_CHARS} characters as JSON`,
-    });
+    })
+    .openapi({ description: `Up to ${max} actions, together at most ${ACTIONS_MAX_JSON_CHARS} characters as JSON.` });
 
 export const PostCallFollowUp = z.strictObject({
   enabled: z.boolean().default(false),
@@ -172,8 +173,9 @@ export const OutboundCallsSettings = z
     redial: Redial.default({ on: ["no_answer", "busy"], max_attempts: 1, interval_seconds: 3600 }),
     fallback_actions: actionList(10).default([]).openapi({
       description:
-        "Run once when the final outcome is one of redial.on or failed. Templates see caller_name, caller_number (the number " +
-        "called), outcome, and metadata.* (the request's metadata, with metadata.task and metadata.phone_number).",
+        `Up to 10 actions, together at most ${ACTIONS_MAX_JSON_CHARS} characters as JSON. Run once when the final outcome ` +
+        "is one of redial.on or failed. Templates see caller_name, caller_number (the number called), outcome, and " +
+        "metadata.* (the request's metadata, with metadata.task and metadata.phone_number).",
     }),
     result_timeout_seconds: z.number().int().min(60).max(7 * 86_400).default(3600).openapi({
       description: "A placed call with no call-ended event by then ends with outcome unknown",

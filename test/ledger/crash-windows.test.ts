@@ -149,7 +149,7 @@ describe("3. stale writes", () => {
     await runDurableObjectAlarm(stub);
     expect((await request("POST", `/deliveries/${job!.delivery_id}/retry`)).status).toBe(202);
     const late = { outcome: "failed" as const, started_at: new Date().toISOString(), duration_ms: 70_000, error: "HTTP 400" };
-    expect(await ledger.record(0, (slow as { token: number }).token, late)).toBe(false);
+    expect(await ledger.recordAll([{ index: 0, token: (slow as { token: number }).token, attempt: late }])).toEqual([false]);
     expect(await delivery(agentId, callId)).toMatchObject({ status: "pending", attempts: 0 });
 
     countFetches(() => new Response("ok"));

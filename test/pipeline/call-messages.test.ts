@@ -5,7 +5,7 @@ import { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerStub } from "../../src/ledger/client";
 import { readList } from "../../src/ledger/action-list";
 import { type Job, type JobMessage, jobsIn, packJobs } from "../../src/ledger/plan";
-import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
+import { callEvent, consumeMessages, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
 
 /**
  * A call's actions due together travel in one queue message: one message, one claim request
@@ -30,20 +30,7 @@ const job = (action_index: number, overrides: Partial<Job> = {}): Job => ({
   ...overrides,
 });
 
-async function consume(bodies: JobMessage[], settings: Record<string, string> = {}) {
-  const batch = createMessageBatch<JobMessage>("actions", bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
-  const retryDelays: (number | undefined)[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    message.retry = (options) => {
-      retryDelays.push(options?.delaySeconds);
-      retry(options);
-    };
-  }
-  const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch, { ...env, ...settings } as CloudflareBindings, ctx);
-  return { ...(await getQueueResult(batch, ctx)), retryDelays };
-}
+const consume = (bodies: JobMessage[], settings: Record<string, string> = {}) => consumeMessages(bodies, { settings });
 
 async function threeActionCall() {
   const agentId = uniqueId("agent");
@@ -105,7 +92,7 @@ describe("a call's actions in one message", () => {
     const claimAll = vi.spyOn(CallLedger.prototype, "claimAll");
     const recordAll = vi.spyOn(CallLedger.prototype, "recordAll");
     const result = await consume([body], TWILIO);
-    expect(result.explicitAcks).toEqual(["m0"]);
+    expect(result.explicitAcks).toEqual(["msg-0"]);
     expect(seen).toHaveLength(3);
     expect(claimAll).toHaveBeenCalledTimes(1);
     expect(recordAll).toHaveBeenCalledTimes(1);
@@ -158,7 +145,7 @@ describe("a call's actions in one message", () => {
 
     vi.useFakeTimers({ now: Date.now() + 91_000, toFake: ["Date"] });
     try {
-      expect((await consume([body], TWILIO)).explicitAcks).toEqual(["m0"]);
+      expect((await consume([body], TWILIO)).explicitAcks).toEqual(["msg-0"]);
     } finally {
       vi.useRealTimers();
     }
@@ -178,7 +165,7 @@ describe("a call's actions in one message", () => {
       return new Response("busy", { status: url.includes("crm") ? 503 : 200 });
     });
     const result = await consume([body], TWILIO);
-    expect(result.explicitAcks).toEqual(["m0"]);
+    expect(result.explicitAcks).toEqual(["msg-0"]);
     expect(await statuses(agentId, callId)).toEqual(["retrying", "delivered", "delivered"]);
     const retries = sends.mock.calls.slice(1).flatMap((call) => [...call[0]]);
     expect(retries).toHaveLength(1);
