@@ -97,7 +97,9 @@ test("an operator's day in the dashboard", { skip: !present && "Chromium is not 
 
   // The deliveries appear in the log: the SMS delivered (outbox), the webhook failed.
   await page.goto(url(`/dashboard/deliveries?agent_id=${agentId}`));
-  await eventually(async () => (await page.getByText("delivered").count()) > 0 && (await page.getByText("failed").count()) > 0);
+  // Badges, not bare text: the status filter's options name every status before any row exists.
+  const badge = (status) => page.locator(".badge", { hasText: status });
+  await eventually(async () => (await badge("delivered").count()) > 0 && (await badge("failed").count()) > 0);
   await screenshots(page, "deliveries");
 
   // The call's timeline; the caller's name shows as text, never as markup.
@@ -136,7 +138,7 @@ test("an operator's day in the dashboard", { skip: !present && "Chromium is not 
 
   // The outbound call shows up, and completes through the simulator.
   await page.goto(url("/dashboard/outbound-calls"));
-  await eventually(async () => (await page.locator(".badge", { hasText: "completed" }).count()) > 0);
+  await eventually(async () => (await badge("completed").count()) > 0);
   await screenshots(page, "outbound-calls");
   await page.locator("a", { hasText: /^oc_[0-9a-f]{24}$/ }).first().click();
   await page.getByText("Callback").first().waitFor();

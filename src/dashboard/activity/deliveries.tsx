@@ -71,8 +71,8 @@ function DeliveryTable(props: { deliveries: Delivery[]; csrf: string; back: stri
                 <div class="hint">call {d.call_id}</div>
               </td>
               <td>
-                      <AgentLink id={d.agent_id} />
-                    </td>
+                <AgentLink id={d.agent_id} />
+              </td>
               <td>
                 {d.action_type}
                 {d.provider ? <div class="hint">{d.provider}</div> : null}
