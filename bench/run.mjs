@@ -3,15 +3,18 @@
 // whether every accepted call-ended event is delivered to its webhook exactly once.
 //
 // One run starts a webhook sink (which also plays Twilio and Resend), the relay (wrangler dev,
-// fresh local state, METER=true), a bare Worker (bench/bare-worker.js) and two Durable Object
-// floors (bench/do-floor-worker.js: one row inserted into a fresh object per call, "do-floor",
-// the floor of the relay's one-ledger-per-call shape; or into one of 64 warm objects,
-// "warm-floor", the floor of a sharded ledger), then:
+// fresh local state, METER=true), the relay with its ledger sharded over 64 objects
+// (bench/sharded-relay.ts, "relay-sharded": the shape not chosen, run by the same code), a
+// bare Worker (bench/bare-worker.js) and two Durable Object floors (bench/do-floor-worker.js:
+// one row inserted into a fresh object per call, "do-floor", the floor of the relay's
+// one-ledger-per-call shape; or into one of 64 warm objects, "warm-floor", the floor of a
+// sharded ledger), then:
 //   1. throughput: autocannon against each target in turn, twice (alternating averages out
 //      drift of a shared machine); after each relay round it waits for that round's
 //      deliveries, so their work does not slow the next round;
+//   then, for each relay in turn:
 //   2. burst: posts N more events back to back and times each from its 202 to its arrival;
-//   3. steady: posts at half the relay's measured ingest rate and times the same;
+//   3. steady: posts at half that relay's measured ingest rate and times the same;
 //   4. cost: posts events for the seed's three-action agent (SMS, webhook, email) and reads the
 //      relay's billable-operation counters (GET /usage) before and after, priced with
 //      bench/prices.json;
@@ -21,6 +24,7 @@
 //   npm run bench -- --duration 5 --connections 20   shorter rounds
 //   npm run bench -- --only bare                      just the baseline (checks the harness)
 //   npm run bench -- --only do-floor                  just the per-call Durable Object floor
+//   npm run bench -- --only relay-sharded             just the sharded relay
 
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -44,8 +48,11 @@ const SEED_ACTIONS = (webhookUrl) => [
   { type: "webhook", url: webhookUrl, include_transcript: true, include_recording_url: true },
   { type: "email", to: "{caller_email}", subject: "Your call summary — {date}", body_template: "call_summary" },
 ];
-const TARGETS = ["bare", "warm-floor", "do-floor", "relay"]; // also the order of each throughput round
-/** The warm floor's number of objects: calls are spread over them by a hash of agent and call. */
+const TARGETS = ["bare", "warm-floor", "do-floor", "relay", "relay-sharded"]; // also the order of each throughput round
+/** The relay as built, and with its ledger sharded: both deliver, both are metered. */
+const RELAYS = ["relay", "relay-sharded"];
+const isRelay = (target) => RELAYS.includes(target);
+/** The warm floor's number of objects (the sharded relay's too, bench/sharded-relay.ts). */
 const WARM_SHARDS = 64;
 
 const OPTIONS = {
@@ -58,7 +65,7 @@ const OPTIONS = {
   "cost-events": { type: "string", default: "300", help: "seed-agent events whose billable operations are metered (0 skips it)" },
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
-  only: { type: "string", help: "bare, do-floor or relay: benchmark one target" },
+  only: { type: "string", help: `one of ${TARGETS.join(", ")}: benchmark one target` },
   "keep-state": { type: "boolean", default: false, help: "keep bench/.state/<run> (logs, local D1)" },
   help: { type: "boolean", default: false, help: "show this" },
 };
@@ -73,29 +80,37 @@ async function main() {
   runDir = createRunDir();
   const secrets = benchSecrets();
   const targets = settings.only ? [settings.only] : TARGETS;
-  const withRelay = targets.includes("relay");
+  const relays = targets.filter(isRelay);
 
-  let relayBuild = null;
-  if (withRelay) {
+  const builds = {};
+  if (relays.length > 0) {
     sink = await startSink();
-    relayBuild = await buildRelay();
-    await applyMigrations();
+    for (const relay of relays) {
+      builds[relay] = await buildRelay(relay);
+      await applyMigrations(relay);
+    }
   }
-  const servers = await startServers(targets, secrets, relayBuild);
-  if (withRelay) {
-    await configureAgent(servers.relay, secrets.ADMIN_API_KEY, AGENT_ID, [
+  const servers = await startServers(targets, secrets, builds);
+  for (const relay of relays) {
+    await configureAgent(servers[relay], secrets.ADMIN_API_KEY, AGENT_ID, [
       { type: "webhook", url: sink.url, include_transcript: true, include_recording_url: true },
     ]);
-    await configureAgent(servers.relay, secrets.ADMIN_API_KEY, SEED_AGENT_ID, SEED_ACTIONS(sink.url));
+    await configureAgent(servers[relay], secrets.ADMIN_API_KEY, SEED_AGENT_ID, SEED_ACTIONS(sink.url));
   }
 
   const accepted = new Map(); // every relay call_id answered 202, throughput phase included
   const runId = randomBytes(3).toString("hex");
   const throughput = await runThroughput({ settings, servers, secrets, accepted, runId, targets });
-  const endToEnd = withRelay && settings.events > 0 ? await runEndToEnd({ settings, servers, secrets, accepted, runId }) : null;
-  const steady = withRelay && settings.steadySeconds > 0 ? await runSteady({ settings, servers, secrets, accepted, runId, throughput }) : null;
-  const cost = withRelay && settings.costEvents > 0 ? await runCost({ settings, servers, secrets, runId }) : null;
-  const delivery = withRelay ? await finalDelivery(accepted, settings.timeout) : null;
+  const endToEnd = {};
+  const steady = {};
+  const cost = {};
+  for (const relay of relays) {
+    const phase = { settings, relay, server: servers[relay], secrets, accepted, runId: `${runId}_${relay}` };
+    if (settings.events > 0) endToEnd[relay] = await runEndToEnd(phase);
+    if (settings.steadySeconds > 0) steady[relay] = await runSteady({ ...phase, throughput });
+    if (settings.costEvents > 0) cost[relay] = await runCost(phase);
+  }
+  const delivery = relays.length > 0 ? await finalDelivery(accepted, settings.timeout) : null;
 
   const results = buildResults({ settings, throughput, endToEnd, steady, cost, delivery });
   printReport(results);
@@ -165,16 +180,31 @@ function benchSecrets() {
  * report those dropped jobs as lost deliveries. So the relay is bundled once, and served from
  * that bundle with a copy of its config: the run measures one fixed version of the code.
  */
-async function buildRelay() {
-  console.log("Bundling the relay...");
-  const outdir = path.join(runDir, "relay-build");
-  const result = await runWrangler(["deploy", "--dry-run", "--outdir", outdir], { echo: false });
-  if (result.code !== 0) throw new Error(`bundling the relay failed:\n${result.stdout}\n${result.stderr}`);
+async function buildRelay(relay) {
+  console.log(`Bundling ${relay}...`);
+  const outdir = path.join(runDir, `${relay}-build`);
+  const config = path.join(runDir, `${relay}.wrangler.toml`);
+  const toml = benchConfig(readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8"));
+  writeFileSync(config, relay === "relay-sharded" ? shardedConfig(toml) : toml);
+  const entry = relay === "relay-sharded" ? path.join(BENCH_DIR, "sharded-relay.ts") : path.join(projectRoot, "src", "index.ts");
+  const result = await runWrangler(["deploy", entry, "--dry-run", "--outdir", outdir, "--config", config], { echo: false });
+  if (result.code !== 0) throw new Error(`bundling ${relay} failed:\n${result.stdout}\n${result.stderr}`);
   const scripts = readdirSync(outdir).filter((file) => file.endsWith(".js"));
   if (scripts.length !== 1) throw new Error(`expected one bundled script, found: ${scripts.join(", ") || "none"}`);
-  const config = path.join(runDir, "wrangler.toml");
-  writeFileSync(config, benchConfig(readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8")));
   return { script: path.join(outdir, scripts[0]), config };
+}
+
+/** The relay's config plus the shards' class, which the sharded relay's CALL_LEDGER calls. */
+function shardedConfig(toml) {
+  return `${toml}
+[[durable_objects.bindings]]
+name = "CALL_SHARDS"
+class_name = "ShardedCallLedger"
+
+[[migrations]]
+tag = "bench-shards"
+new_sqlite_classes = ["ShardedCallLedger"]
+`;
 }
 
 /**
@@ -189,9 +219,9 @@ function benchConfig(toml) {
 }
 
 // The relay's D1 must have its schema in the very dir `wrangler dev --persist-to` will use.
-async function applyMigrations() {
-  console.log("Applying D1 migrations to a fresh local state...");
-  const args = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", path.join(runDir, "relay-state")];
+async function applyMigrations(relay) {
+  console.log(`Applying D1 migrations to ${relay}'s fresh local state...`);
+  const args = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", path.join(runDir, `${relay}-state`)];
   const result = await runWrangler(args, { echo: false });
   if (result.code !== 0) throw new Error(`D1 migrations failed:\n${result.stdout}\n${result.stderr}`);
 }
@@ -201,7 +231,7 @@ function projectCompatibilityDate() {
   return toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
 }
 
-async function startServers(targets, secrets, relayBuild) {
+async function startServers(targets, secrets, builds) {
   console.log(`Starting ${targets.join(", ")} with wrangler dev...`);
   const servers = {};
   // A port is free when asked, and released at once: two asks may get the same one back.
@@ -221,7 +251,7 @@ async function startServers(targets, secrets, relayBuild) {
       "--show-interactive-dev-session=false",
       // All targets log the same (little), so logging costs none of them more than the others.
       "--log-level", "warn",
-      ...(target === "relay" ? relayArgs(secrets, relayBuild) : baselineArgs(target)),
+      ...(isRelay(target) ? relayArgs(target, secrets, builds[target]) : baselineArgs(target)),
     ];
     const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
     servers[target] = { child, baseUrl: `http://127.0.0.1:${port}` };
@@ -232,7 +262,7 @@ async function startServers(targets, secrets, relayBuild) {
       // The relay is ready when its health check passes; the bare Worker answers anything; the
       // do-floor Worker when an event goes through its Durable Object (so a broken binding or
       // migration fails here, not as a round of errors).
-      if (target === "relay") return waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
+      if (isRelay(target)) return waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
       if (target === "do-floor" || target === "warm-floor") {
         const init = { method: "POST", headers: { "content-type": "application/json" }, body: callEndedBody("bench_ready", AGENT_ID) };
         return waitUntilReady(child, `${baseUrl}/calls/ended`, { init, isReady: (status) => status === 202 });
@@ -243,10 +273,10 @@ async function startServers(targets, secrets, relayBuild) {
   return servers;
 }
 
-function relayArgs(secrets, build) {
+function relayArgs(relay, secrets, build) {
   // An explicit --env-file replaces .dev.vars entirely (wrangler loads one or the other), so no
   // OUTBOX: the seed agent's SMS and email go to Twilio and Resend, both played by the sink.
-  const envFile = path.join(runDir, "relay.env");
+  const envFile = path.join(runDir, `${relay}.env`);
   const providers = {
     TWILIO_ACCOUNT_SID: "ACbench",
     TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex"),
@@ -261,7 +291,7 @@ function relayArgs(secrets, build) {
     build.script,
     "--no-bundle",
     "--config", build.config,
-    "--persist-to", path.join(runDir, "relay-state"),
+    "--persist-to", path.join(runDir, `${relay}-state`),
     "--env-file", envFile,
     // The sink listens on 127.0.0.1, which the relay refuses unless told otherwise.
     "--var", "ALLOW_PRIVATE_TARGETS:true",
@@ -313,7 +343,7 @@ async function runThroughput({ settings, servers, secrets, accepted, runId, targ
       durationSeconds,
       nextCallId: ids[target],
       agentId: AGENT_ID,
-      accepted: target === "relay" ? accepted : null,
+      accepted: isRelay(target) ? accepted : null,
     });
 
   if (settings.warmupSeconds > 0) {
@@ -321,7 +351,7 @@ async function runThroughput({ settings, servers, secrets, accepted, runId, targ
       console.log(`Warming up ${target} for ${settings.warmupSeconds} s...`);
       await load(target, settings.warmupSeconds);
       // Its deliveries would otherwise still be running during the first measured round.
-      if (target === "relay") await waitForDeliveries(accepted, settings.timeout);
+      if (isRelay(target)) await waitForDeliveries(accepted, settings.timeout);
     }
   }
   for (let round = 1; round <= settings.rounds; round++) {
@@ -329,7 +359,7 @@ async function runThroughput({ settings, servers, secrets, accepted, runId, targ
       console.log(`Round ${round}: ${target}, ${settings.connections} connections for ${settings.durationSeconds} s...`);
       const figures = await load(target, settings.durationSeconds);
       const entry = { target, round, ...figures };
-      if (target === "relay") {
+      if (isRelay(target)) {
         const drain = await waitForDeliveries(accepted, settings.timeout);
         entry.drainSeconds = drain.seconds;
         if (drain.missing > 0) console.log(`  ${drain.missing} deliveries still outstanding after ${settings.timeout} s`);
@@ -355,10 +385,10 @@ async function waitForDeliveries(accepted, timeoutSeconds) {
   return { seconds: (now() - started) / 1000, missing };
 }
 
-async function runEndToEnd({ settings, servers, secrets, accepted, runId }) {
-  console.log(`End to end: ${settings.events} events, ${settings.concurrency} at a time...`);
+async function runEndToEnd({ settings, relay, server, secrets, accepted, runId }) {
+  console.log(`End to end, ${relay}: ${settings.events} events, ${settings.concurrency} at a time...`);
   const batch = await postEvents({
-    url: `${servers.relay.baseUrl}/calls/ended`,
+    url: `${server.baseUrl}/calls/ended`,
     headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
     count: settings.events,
     concurrency: settings.concurrency,
@@ -367,20 +397,20 @@ async function runEndToEnd({ settings, servers, secrets, accepted, runId }) {
   });
   for (const [callId, at] of batch.accepted) accepted.set(callId, at);
   await waitForDeliveries(batch.accepted, settings.timeout);
-  return batch;
+  return endToEndFigures(batch);
 }
 
 /**
  * A steady load at half the relay's measured ingest rate: what a deployment sees on an ordinary
  * busy day, where accepted-to-delivered latency is what matters.
  */
-async function runSteady({ settings, servers, secrets, accepted, runId, throughput }) {
-  const capacity = summarizeTarget(throughput, "relay")?.requestsPerSecond ?? 0;
+async function runSteady({ settings, relay, server, secrets, accepted, runId, throughput }) {
+  const capacity = summarizeTarget(throughput, relay)?.requestsPerSecond ?? 0;
   const perSecond = Math.max(1, Math.round(capacity / 2));
   const count = Math.round(perSecond * settings.steadySeconds);
-  console.log(`Steady: ${count} events at ${perSecond}/s (half of ${round(capacity)} req/s)...`);
+  console.log(`Steady, ${relay}: ${count} events at ${perSecond}/s (half of ${round(capacity)} req/s)...`);
   const batch = await postEvents({
-    url: `${servers.relay.baseUrl}/calls/ended`,
+    url: `${server.baseUrl}/calls/ended`,
     headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
     count,
     concurrency: Math.max(10, perSecond),
@@ -397,16 +427,19 @@ async function runSteady({ settings, servers, secrets, accepted, runId, throughp
  * The seed's three-action agent under a steady load, metered: GET /usage before and after, once
  * every SMS, email and webhook has arrived and the ledgers have caught up with the log.
  */
-async function runCost({ settings, servers, secrets, runId }) {
+async function runCost({ settings, relay, server, secrets, runId }) {
   const usage = async () => {
-    const response = await fetch(`${servers.relay.baseUrl}/usage`, { headers: { authorization: `Bearer ${secrets.ADMIN_API_KEY}` } });
+    const response = await fetch(`${server.baseUrl}/usage`, { headers: { authorization: `Bearer ${secrets.ADMIN_API_KEY}` } });
     if (response.status !== 200) throw new Error(`GET /usage answered ${response.status}: is METER=true?`);
     return (await response.json()).usage;
   };
-  console.log(`Cost: ${settings.costEvents} events for the seed's three-action agent...`);
+  console.log(`Cost, ${relay}: ${settings.costEvents} events for the seed's three-action agent...`);
+  // The log writes of calls delivered just before land after their deliveries: not in this count.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
   const before = await usage();
+  const emailsBefore = sink.messages.email.size;
   const batch = await postEvents({
-    url: `${servers.relay.baseUrl}/calls/ended`,
+    url: `${server.baseUrl}/calls/ended`,
     headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
     count: settings.costEvents,
     concurrency: 10,
@@ -419,7 +452,7 @@ async function runCost({ settings, servers, secrets, runId }) {
   const arrived = () => {
     const webhooks = [...batch.accepted.keys()].filter((id) => sink.deliveries.has(id)).length;
     const sms = [...batch.accepted.keys()].filter((id) => sink.messages.sms.has(id)).length;
-    return { webhooks, sms, emails: sink.messages.email.size };
+    return { webhooks, sms, emails: sink.messages.email.size - emailsBefore };
   };
   let counts = arrived();
   while ((counts.webhooks < calls || counts.sms < calls || counts.emails < calls) && now() < deadline) {
@@ -531,7 +564,16 @@ function ratioOf(a, b) {
   };
 }
 
-const RATIOS = [["relay", "bare"], ["relay", "do-floor"], ["do-floor", "bare"], ["warm-floor", "bare"], ["do-floor", "warm-floor"]];
+const RATIOS = [
+  ["relay", "bare"],
+  ["relay", "do-floor"],
+  ["relay-sharded", "bare"],
+  ["relay-sharded", "warm-floor"],
+  ["relay-sharded", "relay"],
+  ["do-floor", "bare"],
+  ["warm-floor", "bare"],
+  ["do-floor", "warm-floor"],
+];
 
 /** bench/prices.json: Cloudflare's published prices, with the date they were read. */
 function readPrices() {
@@ -585,7 +627,8 @@ function buildResults({ settings, throughput, endToEnd, steady, cost, delivery }
         drainSeconds: r.drainSeconds === undefined ? undefined : round(r.drainSeconds, 2),
       })),
     },
-    endToEnd: endToEnd ? endToEndFigures(endToEnd) : null,
+    note: "endToEnd, steady and cost: per relay",
+    endToEnd,
     steady,
     cost,
     delivery,
@@ -615,47 +658,9 @@ function printReport(results) {
   }
   console.log(table(rows));
 
-  if (endToEnd) {
-    console.log(`\nEnd to end: ${settings.events} events, ${settings.concurrency} in flight`);
-    console.log(
-      table([
-        ["accepted", `${endToEnd.accepted} / ${endToEnd.posted}`],
-        ["accepted/s", show(endToEnd.acceptedPerSecond)],
-        ["deliveries/s", show(endToEnd.deliveriesPerSecond)],
-        ["posting took", show(endToEnd.postingSeconds, " s")],
-        ["first / last delivery after", `${show(endToEnd.firstDeliveryAfterSeconds, " s")} / ${show(endToEnd.lastDeliveryAfterSeconds, " s")}`],
-        ["accepted→delivered p50", show(endToEnd.latencyP50, " ms")],
-        ["accepted→delivered p99", show(endToEnd.latencyP99, " ms")],
-        ["accepted→delivered max", show(endToEnd.latencyMax, " ms")],
-      ]),
-    );
-    if (Object.keys(endToEnd.rejected).length) console.log(`not accepted: ${JSON.stringify(endToEnd.rejected)}`);
-  }
-  if (steady) {
-    console.log(`\nSteady: ${steady.accepted} events at ${steady.perSecond}/s (half the relay's ingest rate)`);
-    console.log(
-      table([
-        ["accepted", `${steady.accepted} / ${steady.posted}`],
-        ["deliveries/s", show(steady.deliveriesPerSecond)],
-        ["accepted→delivered p50", show(steady.latencyP50, " ms")],
-        ["accepted→delivered p99", show(steady.latencyP99, " ms")],
-      ]),
-    );
-  }
-  if (cost) {
-    console.log(`\nCost per call: seed agent (SMS, webhook, email), ${cost.calls} calls; prices of ${cost.dollars.pricesRead}`);
-    const { webhooks, sms, emails } = cost.arrived;
-    console.log(`arrived: ${webhooks} webhooks, ${sms} SMS, ${emails} emails; duplicated messages: ${cost.duplicateMessages}`);
-    const rows = [["", "per call", "unit", "$ / M calls"]];
-    for (const line of cost.dollars.lines) rows.push([line.name, line.quantity, line.unit, line.dollarsPerMillionCalls]);
-    rows.push(["total", "", "", cost.dollars.perMillionCalls]);
-    console.log(table(rows));
-    console.log(
-      `monthly bill, plan fee included: ${Object.entries(cost.dollars.monthlyBill)
-        .map(([calls, usd]) => `${Number(calls).toLocaleString("en-US")} calls $${usd}`)
-        .join(", ")}`,
-    );
-  }
+  for (const [relay, burst] of Object.entries(endToEnd)) printBurst(relay, burst, settings);
+  for (const [relay, figures] of Object.entries(steady)) printSteady(relay, figures);
+  for (const [relay, figures] of Object.entries(cost)) printCost(relay, figures);
   if (delivery) {
     console.log("\nDelivery over the whole run");
     console.log(
@@ -669,6 +674,50 @@ function printReport(results) {
       ]),
     );
   }
+}
+
+function printBurst(relay, endToEnd, settings) {
+  console.log(`\nEnd to end, ${relay}: ${settings.events} events, ${settings.concurrency} in flight`);
+  console.log(
+    table([
+      ["accepted", `${endToEnd.accepted} / ${endToEnd.posted}`],
+      ["accepted/s", show(endToEnd.acceptedPerSecond)],
+      ["deliveries/s", show(endToEnd.deliveriesPerSecond)],
+      ["posting took", show(endToEnd.postingSeconds, " s")],
+      ["first / last delivery after", `${show(endToEnd.firstDeliveryAfterSeconds, " s")} / ${show(endToEnd.lastDeliveryAfterSeconds, " s")}`],
+      ["accepted→delivered p50", show(endToEnd.latencyP50, " ms")],
+      ["accepted→delivered p99", show(endToEnd.latencyP99, " ms")],
+      ["accepted→delivered max", show(endToEnd.latencyMax, " ms")],
+    ]),
+  );
+  if (Object.keys(endToEnd.rejected).length) console.log(`not accepted: ${JSON.stringify(endToEnd.rejected)}`);
+}
+
+function printSteady(relay, steady) {
+  console.log(`\nSteady, ${relay}: ${steady.accepted} events at ${steady.perSecond}/s (half its ingest rate)`);
+  console.log(
+    table([
+      ["accepted", `${steady.accepted} / ${steady.posted}`],
+      ["deliveries/s", show(steady.deliveriesPerSecond)],
+      ["accepted→delivered p50", show(steady.latencyP50, " ms")],
+      ["accepted→delivered p99", show(steady.latencyP99, " ms")],
+    ]),
+  );
+}
+
+function printCost(relay, cost) {
+  console.log(`\nCost per call, ${relay}: seed agent (SMS, webhook, email), ${cost.calls} calls; prices of ${cost.dollars.pricesRead}`);
+  const { webhooks, sms, emails } = cost.arrived;
+  console.log(`arrived: ${webhooks} webhooks, ${sms} SMS, ${emails} emails; duplicated messages: ${cost.duplicateMessages}`);
+  const rows = [["", "per call", "unit", "$ / M calls"]];
+  for (const line of cost.dollars.lines) rows.push([line.name, line.quantity, line.unit, line.dollarsPerMillionCalls]);
+  rows.push(["total", "", "", cost.dollars.perMillionCalls]);
+  console.log(table(rows));
+  console.log(
+    `monthly bill, plan fee included: ${Object.entries(cost.dollars.monthlyBill)
+      .map(([calls, usd]) => `${Number(calls).toLocaleString("en-US")} calls $${usd}`)
+      .join(", ")}`,
+  );
 }
 
 async function shutdown() {

@@ -1,0 +1,199 @@
+// The relay with its ledger sharded, for `npm run bench` only: the shape the relay did not
+// choose, measured beside the one it did (README, "The ledger's shape").
+//
+// The relay's own code runs unchanged. Its CALL_LEDGER binding is replaced, for the Worker's
+// handlers, by a namespace that sends each call's requests to one of SHARDS objects chosen by
+// a hash of agent and call. A shard holds many calls as rows: it runs the relay's CallLedger
+// class once per call, over a view of the shard's storage that gives the ledger's single-call
+// tables a key column, and one alarm shared by its calls (each call's wanted time is a row).
+
+import { DurableObject } from "cloudflare:workers";
+import relay, { CallLedger } from "../src/index";
+import { count, meterSql, metered } from "../src/lib/meter";
+
+export { CallLedger, OutboundCall } from "../src/index";
+
+const SHARDS = 64;
+/** Ledgers kept in memory per shard; one evicted is rebuilt from its rows when next asked. */
+const CACHED_LEDGERS = 1_000;
+
+/** FNV-1a over the key, as the warm floor spreads its calls. */
+function shardOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % SHARDS;
+}
+
+type Env = CloudflareBindings & { CALL_SHARDS: DurableObjectNamespace<ShardedCallLedger> };
+
+/**
+ * A namespace shaped like CALL_LEDGER's: `get(idFromName(name))` returns a stub whose every
+ * method is sent to the call's shard with the call's name.
+ */
+function shardedNamespace(env: Env): DurableObjectNamespace {
+  return {
+    idFromName: (name: string) => name,
+    get: (name: string) => {
+      const shard = env.CALL_SHARDS.get(env.CALL_SHARDS.idFromName(`shard-${shardOf(name)}`));
+      return new Proxy(
+        {},
+        { get: (_target, method) => (typeof method === "string" && method !== "then" ? (...args: unknown[]) => shard.invoke(name, method, args) : undefined) },
+      );
+    },
+  } as unknown as DurableObjectNamespace;
+}
+
+const sharded = (env: Env): CloudflareBindings => ({ ...env, CALL_LEDGER: shardedNamespace(env) }) as unknown as CloudflareBindings;
+
+export default {
+  fetch: (request, env, ctx) => relay.fetch!(request, sharded(env), ctx),
+  queue: (batch, env, ctx) => relay.queue!(batch, sharded(env), ctx),
+  scheduled: (controller, env, ctx) => relay.scheduled!(controller, sharded(env), ctx),
+} satisfies ExportedHandler<Env>;
+
+/** The single-call tables of the ledger, keyed by call; `alarms` holds each call's wanted time. */
+const SHARD_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS call (
+    id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT) WITHOUT ROWID`,
+  "CREATE TABLE IF NOT EXISTS action_list (id TEXT PRIMARY KEY, actions TEXT NOT NULL, log_mark TEXT NOT NULL) WITHOUT ROWID",
+  "CREATE TABLE IF NOT EXISTS event_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
+  "CREATE TABLE IF NOT EXISTS raw_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
+  "CREATE TABLE IF NOT EXISTS alarms (id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
+  "CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (at)",
+];
+const KEYED_TABLES = ["call", "action_list", "event_chunks", "raw_chunks"];
+
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * The ledger's statement, for one call's rows of the shard. The ledger addresses its one call
+ * as `id = 1` (or not at all, where its table holds nothing else); every statement it runs
+ * after its schema exists is one of a few forms, and anything else is refused rather than
+ * run over every call of the shard.
+ */
+export function scopeStatement(query: string, key: string): string {
+  const id = literal(key);
+  if (/^\s*SELECT .* FROM sqlite_master/s.test(query)) return query;
+  if (/^\s*CREATE TABLE IF NOT EXISTS \w+_chunks/.test(query)) return "SELECT 1 WHERE 0";
+  let scoped = query
+    .replace(/\bid = 1\b/g, `id = ${id}`)
+    .replace(/\(id, (.*?)\) VALUES \(1, /s, `(id, $1) VALUES (${id}, `)
+    .replace(/\((seq, chunk)\) VALUES \(/, `(id, $1) VALUES (${id}, `);
+  if (!scoped.includes(id)) {
+    // A statement on the whole single-call table: the call's rows only.
+    const where = ` WHERE id = ${id}`;
+    scoped = /\bORDER BY\b/.test(scoped) ? scoped.replace(/\s+ORDER BY\b/, `${where} ORDER BY`) : `${scoped}${where}`;
+  }
+  const table = /^\s*(?:SELECT .*? FROM|UPDATE|DELETE FROM|INSERT INTO)\s+(\w+)/s.exec(scoped)?.[1];
+  if (!table || !KEYED_TABLES.includes(table)) throw new Error(`sharded ledger: no scoping for ${query.slice(0, 80)}`);
+  return scoped;
+}
+
+/**
+ * One call's view of the shard's storage, as the ledger uses its own object's. Its alarm is a
+ * row of `alarms`, metered as the SQL it is; the ledger counts a row written for each alarm it
+ * sets, as an object's own alarm is billed, so that count is taken back here.
+ */
+function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: CloudflareBindings, key: string) {
+  const sql = meterSql(env, ctx.storage.sql);
+  const storage = {
+    sql: {
+      exec: (query: string, ...bindings: unknown[]) => sql.exec(scopeStatement(query, key), ...bindings),
+    },
+    transactionSync: <T>(fn: () => T): T => ctx.storage.transactionSync(fn),
+    getAlarm: async () => sql.exec<{ at: number }>("SELECT at FROM alarms WHERE id = ?", key).toArray()[0]?.at ?? null,
+    setAlarm: async (at: number) => {
+      sql.exec("INSERT INTO alarms (id, at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at", key, at);
+      count(env, "sqlite_rows_written", -1);
+      shard.wake(at);
+    },
+    deleteAlarm: async () => {
+      sql.exec("DELETE FROM alarms WHERE id = ?", key);
+      count(env, "sqlite_rows_written", -1);
+    },
+    deleteAll: async () => {
+      for (const table of KEYED_TABLES) sql.exec(`DELETE FROM ${table} WHERE id = ?`, key);
+      shard.forget(key);
+    },
+  };
+  return {
+    storage,
+    blockConcurrencyWhile: <T>(fn: () => Promise<T>) => fn(),
+    waitUntil: (promise: Promise<unknown>) => ctx.waitUntil(promise),
+  } as unknown as DurableObjectState;
+}
+
+/**
+ * The relay's CallLedger over one call's view of a shard. The runtime lets only a real object
+ * state construct a Durable Object, so the ledger is given what its constructor would set up
+ * (src/ledger/call-ledger.ts): its state and metered env, its metered SQL, its alarm as stored,
+ * nothing staged. Its schema is the shard's, already there.
+ */
+function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, alarmAt: number | null): CallLedger {
+  const fields: Record<string, unknown> = { ctx, env: metered(env), sql: meterSql(env, ctx.storage.sql), alarmAt, staged: null, stagedDirty: false };
+  return Object.create(CallLedger.prototype, Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { value, writable: true }]))) as CallLedger;
+}
+
+/** One of the SHARDS objects: the calls whose key hashes to it, each run by the relay's CallLedger. */
+export class ShardedCallLedger extends DurableObject<CloudflareBindings> {
+  private readonly ledgers = new Map<string, CallLedger>();
+  private readonly sql: SqlStorage;
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: CloudflareBindings) {
+    super(ctx, env);
+    for (const statement of SHARD_SCHEMA) ctx.storage.sql.exec(statement);
+    this.sql = meterSql(env, ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Runs one CallLedger method for the call `key`. */
+  async invoke(key: string, method: string, args: unknown[]): Promise<unknown> {
+    const ledger = this.ledger(key) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const fn = ledger[method];
+    if (typeof fn !== "function") throw new Error(`sharded ledger: no method ${method}`);
+    return fn.apply(ledger, args);
+  }
+
+  /** Moves the shard's alarm earlier when a call wants one sooner; a later one is found on firing. */
+  wake(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+    count(this.env, "sqlite_rows_written");
+  }
+
+  forget(key: string): void {
+    this.ledgers.delete(key);
+  }
+
+  /** Fires every call whose time has come, then sets the alarm for the soonest one left. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const due = this.sql.exec<{ id: string }>("SELECT id FROM alarms WHERE at <= ? ORDER BY at LIMIT 100", Date.now()).toArray();
+    for (const { id } of due) {
+      this.sql.exec("DELETE FROM alarms WHERE id = ? AND at <= ?", id, Date.now());
+      await this.ledger(id).alarm();
+    }
+    const next = this.sql.exec<{ at: number }>("SELECT MIN(at) AS at FROM alarms").toArray()[0]?.at ?? null;
+    if (next !== null) this.wake(next);
+  }
+
+  private ledger(key: string): CallLedger {
+    let ledger = this.ledgers.get(key);
+    if (ledger) {
+      // Most recently used last, so the oldest is evicted first.
+      this.ledgers.delete(key);
+    } else {
+      const alarmAt = this.sql.exec<{ at: number }>("SELECT at FROM alarms WHERE id = ?", key).toArray()[0]?.at ?? null;
+      ledger = ledgerOver(callStorage(this, this.ctx, this.env, key), this.env, alarmAt);
+      if (this.ledgers.size >= CACHED_LEDGERS) this.ledgers.delete(this.ledgers.keys().next().value!);
+    }
+    this.ledgers.set(key, ledger);
+    return ledger;
+  }
+}
