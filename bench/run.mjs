@@ -25,6 +25,7 @@
 //   npm run bench -- --only bare                      just the baseline (checks the harness)
 //   npm run bench -- --only do-floor                  just the per-call Durable Object floor
 //   npm run bench -- --only relay-sharded             just the sharded relay
+//   npm run bench -- --only relay --profile           where the relay's time goes during the burst
 
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -36,6 +37,7 @@ import { formatEnvFile } from "../scripts/lib/env-file.mjs";
 import { projectRoot, runWrangler } from "../scripts/lib/wrangler.mjs";
 import { callEndedBody, callIdSource, now, postEvents, throughputRound } from "./lib/load.mjs";
 import { freePort, startWranglerDev, stopAll, stopAllNow, waitUntilReady } from "./lib/processes.mjs";
+import { selfTimes, startProfile } from "./lib/profile.mjs";
 import { startSink } from "./lib/sink.mjs";
 import { median, percentile, round } from "./lib/stats.mjs";
 
@@ -66,6 +68,7 @@ const OPTIONS = {
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
   only: { type: "string", help: `one of ${TARGETS.join(", ")}: benchmark one target` },
+  profile: { type: "boolean", default: false, help: "profile each relay during its burst: top functions, and a .cpuprofile kept in bench/.state/<run>" },
   "keep-state": { type: "boolean", default: false, help: "keep bench/.state/<run> (logs, local D1)" },
   help: { type: "boolean", default: false, help: "show this" },
 };
@@ -104,15 +107,20 @@ async function main() {
   const endToEnd = {};
   const steady = {};
   const cost = {};
+  const profiles = {};
   for (const relay of relays) {
     const phase = { settings, relay, server: servers[relay], secrets, accepted, runId: `${runId}_${relay}` };
-    if (settings.events > 0) endToEnd[relay] = await runEndToEnd(phase);
+    if (settings.events > 0) {
+      const profiler = settings.profile ? await startProfile(servers[relay].inspectorPort) : null;
+      endToEnd[relay] = await runEndToEnd(phase);
+      if (profiler) profiles[relay] = saveProfile(relay, await profiler.stop(), builds[relay].script);
+    }
     if (settings.steadySeconds > 0) steady[relay] = await runSteady({ ...phase, throughput });
     if (settings.costEvents > 0) cost[relay] = await runCost(phase);
   }
   const delivery = relays.length > 0 ? await finalDelivery(accepted, settings.timeout) : null;
 
-  const results = buildResults({ settings, throughput, endToEnd, steady, cost, delivery });
+  const results = buildResults({ settings, throughput, endToEnd, steady, cost, profiles, delivery });
   printReport(results);
   writeFileSync(path.join(BENCH_DIR, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log("\nWrote bench/results.json");
@@ -151,7 +159,9 @@ function readSettings() {
     concurrency: number("concurrency", 1),
     timeout: number("timeout", 1),
     only: values.only ?? null,
-    keepState: values["keep-state"],
+    profile: values.profile,
+    // A profile is only of use if its file outlives the run.
+    keepState: values["keep-state"] || values.profile,
   };
 }
 
@@ -244,17 +254,18 @@ async function startServers(targets, secrets, builds) {
   };
   for (const target of targets) {
     const port = await uniquePort();
+    const inspectorPort = await uniquePort();
     const args = [
       "--ip", "127.0.0.1",
       "--port", String(port),
-      "--inspector-port", String(await uniquePort()),
+      "--inspector-port", String(inspectorPort),
       "--show-interactive-dev-session=false",
       // All targets log the same (little), so logging costs none of them more than the others.
       "--log-level", "warn",
       ...(isRelay(target) ? relayArgs(target, secrets, builds[target]) : baselineArgs(target)),
     ];
     const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
-    servers[target] = { child, baseUrl: `http://127.0.0.1:${port}` };
+    servers[target] = { child, baseUrl: `http://127.0.0.1:${port}`, inspectorPort };
   }
   await Promise.all(
     targets.map((target) => {
@@ -383,6 +394,13 @@ async function waitForDeliveries(accepted, timeoutSeconds) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return { seconds: (now() - started) / 1000, missing };
+}
+
+/** Keeps the whole profile for DevTools and returns its top functions for the report. */
+function saveProfile(relay, profile, script) {
+  const file = path.join(runDir, `${relay}-burst.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  return { file: path.relative(projectRoot, file), ...selfTimes(profile, script) };
 }
 
 async function runEndToEnd({ settings, relay, server, secrets, accepted, runId }) {
@@ -606,7 +624,7 @@ function priceCalls(perCall) {
   };
 }
 
-function buildResults({ settings, throughput, endToEnd, steady, cost, delivery }) {
+function buildResults({ settings, throughput, endToEnd, steady, cost, profiles, delivery }) {
   const summaries = Object.fromEntries(TARGETS.map((target) => [target, summarizeTarget(throughput, target)]));
   const ratios = Object.fromEntries(RATIOS.map(([a, b]) => [`${a}/${b}`, ratioOf(summaries[a], summaries[b])]));
   return {
@@ -627,10 +645,11 @@ function buildResults({ settings, throughput, endToEnd, steady, cost, delivery }
         drainSeconds: r.drainSeconds === undefined ? undefined : round(r.drainSeconds, 2),
       })),
     },
-    note: "endToEnd, steady and cost: per relay",
+    note: "endToEnd, steady, cost and profile: per relay",
     endToEnd,
     steady,
     cost,
+    ...(Object.keys(profiles).length > 0 ? { profile: profiles } : {}),
     delivery,
   };
 }
@@ -643,7 +662,7 @@ function table(rows) {
 const show = (value, unit = "") => (value === null || value === undefined ? "-" : `${value}${unit}`);
 
 function printReport(results) {
-  const { settings, throughput, endToEnd, steady, cost, delivery } = results;
+  const { settings, throughput, endToEnd, steady, cost, profile, delivery } = results;
   console.log(`\nThroughput: ${settings.connections} connections, ${settings.durationSeconds} s per round, ~1 KB call-ended events`);
   const rows = [["", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "drain s"]];
   for (const r of throughput.rounds) {
@@ -659,6 +678,7 @@ function printReport(results) {
   console.log(table(rows));
 
   for (const [relay, burst] of Object.entries(endToEnd)) printBurst(relay, burst, settings);
+  for (const [relay, figures] of Object.entries(profile ?? {})) printProfile(relay, figures);
   for (const [relay, figures] of Object.entries(steady)) printSteady(relay, figures);
   for (const [relay, figures] of Object.entries(cost)) printCost(relay, figures);
   if (delivery) {
@@ -691,6 +711,11 @@ function printBurst(relay, endToEnd, settings) {
     ]),
   );
   if (Object.keys(endToEnd.rejected).length) console.log(`not accepted: ${JSON.stringify(endToEnd.rejected)}`);
+}
+
+function printProfile(relay, profile) {
+  console.log(`\nWhere ${relay}'s thread went during the burst: ${profile.sampledMs} ms sampled (${profile.file})`);
+  console.log(table([["self time", "ms", "share"], ...profile.top.map((row) => [row.name, row.ms, `${row.share}%`])]));
 }
 
 function printSteady(relay, steady) {
