@@ -244,44 +244,47 @@ function projectCompatibilityDate() {
 async function startServers(targets, secrets, builds) {
   console.log(`Starting ${targets.join(", ")} with wrangler dev...`);
   const servers = {};
-  // A port is free when asked, and released at once: two asks may get the same one back.
-  const taken = new Set();
-  const uniquePort = async () => {
-    let port = await freePort();
-    while (taken.has(port)) port = await freePort();
-    taken.add(port);
-    return port;
-  };
+  // One at a time, each ready before the next asks for ports: wrangler also binds ports of its
+  // own, so a port free when asked can be taken by the time a later process binds it. A clash
+  // all the same is retried on fresh ports.
   for (const target of targets) {
-    const port = await uniquePort();
-    const inspectorPort = await uniquePort();
-    const args = [
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--show-interactive-dev-session=false",
-      // All targets log the same (little), so logging costs none of them more than the others.
-      "--log-level", "warn",
-      ...(isRelay(target) ? relayArgs(target, secrets, builds[target]) : baselineArgs(target)),
-    ];
-    const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
-    servers[target] = { child, baseUrl: `http://127.0.0.1:${port}`, inspectorPort };
-  }
-  await Promise.all(
-    targets.map((target) => {
-      const { child, baseUrl } = servers[target];
-      // The relay is ready when its health check passes; the bare Worker answers anything; the
-      // do-floor Worker when an event goes through its Durable Object (so a broken binding or
-      // migration fails here, not as a round of errors).
-      if (isRelay(target)) return waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
-      if (target === "do-floor" || target === "warm-floor") {
-        const init = { method: "POST", headers: { "content-type": "application/json" }, body: callEndedBody("bench_ready", AGENT_ID) };
-        return waitUntilReady(child, `${baseUrl}/calls/ended`, { init, isReady: (status) => status === 202 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        servers[target] = await startServer(target, secrets, builds);
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !/Address already in use/.test(error.message)) throw error;
+        console.log(`  ${target}: a port was taken meanwhile, starting again`);
       }
-      return waitUntilReady(child, baseUrl);
-    }),
-  );
+    }
+  }
   return servers;
+}
+
+async function startServer(target, secrets, builds) {
+  const port = await freePort();
+  let inspectorPort = await freePort();
+  while (inspectorPort === port) inspectorPort = await freePort();
+  const args = [
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--show-interactive-dev-session=false",
+    // All targets log the same (little), so logging costs none of them more than the others.
+    "--log-level", "warn",
+    ...(isRelay(target) ? relayArgs(target, secrets, builds[target]) : baselineArgs(target)),
+  ];
+  const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  // The relay is ready when its health check passes; the bare Worker answers anything; the
+  // do-floor Worker when an event goes through its Durable Object (so a broken binding or
+  // migration fails here, not as a round of errors).
+  if (isRelay(target)) await waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
+  else if (target === "do-floor" || target === "warm-floor") {
+    const init = { method: "POST", headers: { "content-type": "application/json" }, body: callEndedBody("bench_ready", AGENT_ID) };
+    await waitUntilReady(child, `${baseUrl}/calls/ended`, { init, isReady: (status) => status === 202 });
+  } else await waitUntilReady(child, baseUrl);
+  return { child, baseUrl, inspectorPort };
 }
 
 function relayArgs(relay, secrets, build) {
