@@ -131,9 +131,9 @@ function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: Clo
  * (src/ledger/call-ledger.ts): its state and metered env, its metered SQL, its alarm as stored,
  * nothing staged. Its schema is the shard's, already there.
  */
-function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, alarmAt: number | null): CallLedger {
+export function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, alarmAt: number | null): CallLedger {
   const fields: Record<string, unknown> = { ctx, env: metered(env), sql: meterSql(env, ctx.storage.sql), alarmAt, staged: null, stagedDirty: false };
-  return Object.create(CallLedger.prototype, Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { value, writable: true }]))) as CallLedger;
+  return Object.create(CallLedger.prototype, Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { value, writable: true, enumerable: true }]))) as CallLedger;
 }
 
 /** One of the SHARDS objects: the calls whose key hashes to it, each run by the relay's CallLedger. */

@@ -1,5 +1,7 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { scopeStatement } from "../../bench/sharded-relay";
+import { ledgerOver, scopeStatement } from "../../bench/sharded-relay";
+import { ledgerStub } from "../../src/ledger/client";
 
 // The bench's sharded relay runs the relay's CallLedger over a shard's tables: each statement
 // the ledger runs on its one call must touch only that call's rows of the shard.
@@ -31,5 +33,15 @@ describe("the sharded relay's statement scoping", () => {
     expect(() => scopeStatement("ALTER TABLE call ADD COLUMN logged INTEGER", key)).toThrow(/no scoping/);
     expect(() => scopeStatement("DROP TABLE actions", key)).toThrow(/no scoping/);
     expect(() => scopeStatement("SELECT * FROM actions ORDER BY idx", key)).toThrow(/no scoping/);
+  });
+});
+
+describe("the sharded relay's ledgers", () => {
+  // Built without the constructor (the runtime refuses a Durable Object a state it did not
+  // make), so a field the constructor gains must be given here too.
+  it("have every field a CallLedger's constructor sets", async () => {
+    const real = await runInDurableObject(ledgerStub(env, "agent_fields", "call_fields"), (ledger) => Object.keys(ledger).sort());
+    const built = ledgerOver({ storage: { sql: {} } } as unknown as DurableObjectState, env, null);
+    expect(Object.keys(built).sort()).toEqual(real);
   });
 });
