@@ -102,4 +102,40 @@ describe("DELETE /calls/{call_id}", () => {
     expect(await logged()).not.toContain(NUMBER);
     expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.sql).mark.erase)).toBeUndefined();
   });
+
+  it("strips the log after a write of the same attempts still under way, never before it", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "webhook", url: "https://crm.example.com/hook" }] } } });
+    const event = callEvent({ agent_id: agentId, caller_number: NUMBER });
+    await postEvent(event);
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const db = await runInDurableObject(stub, (instance) => (instance as unknown as { env: CloudflareBindings }).env.DB);
+    // The log write of the attempt's result is held in flight; the ones after it go through.
+    const batch = db.batch.bind(db);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const writes: string[] = [];
+    const spy = vi.spyOn(db, "batch").mockImplementation(async (statements) => {
+      writes.push(writes.length === 0 ? "result" : "later");
+      if (writes.length === 1) await held;
+      return batch(statements);
+    });
+    const logged = async () =>
+      JSON.stringify(
+        (await env.DB.prepare("SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.call_id = ?").bind(event.call_id).all())
+          .results,
+      );
+    await consume(await pendingJobs(agentId, event.call_id), () => new Response(`rejected ${NUMBER}`, { status: 503 }));
+    expect(writes).toEqual(["result"]);
+
+    const erased = request("DELETE", `/calls/${event.call_id}?agent_id=${agentId}`);
+    // The erasure's own write waits for the one in flight (without the wait, it would land first).
+    for (let i = 0; i < 20 && writes.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(writes).toEqual(["result"]);
+    release();
+    expect((await erased).status).toBe(200);
+    spy.mockRestore();
+    expect(writes.length).toBeGreaterThan(1);
+    expect(await logged()).not.toContain(NUMBER);
+  });
 });

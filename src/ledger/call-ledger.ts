@@ -150,6 +150,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   /** The action list while a `batch` runs: changed in memory, stored once at its end. */
   private staged: ActionList | null = null;
   private stagedDirty = false;
+  /** The delivery log's writes, one after another (see syncLog). */
+  private logWrites: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, metered(env));
@@ -654,10 +656,19 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /**
-   * Copies to the D1 delivery log whatever it has not confirmed yet. On failure nothing is
-   * marked, and the alarm (armed while the log lags) tries again.
+   * Copies to the D1 delivery log whatever it has not confirmed yet, once the log writes
+   * already under way have landed: two writes in flight could land in either order, and an
+   * erasure's strip overtaken by an earlier write of the same attempts would leave them in
+   * the log as they were. Each write reads the ledger when its turn comes.
    */
-  private async syncLog(): Promise<void> {
+  private syncLog(): Promise<void> {
+    const turn = this.logWrites.then(() => this.writeLog());
+    this.logWrites = turn.catch(() => {});
+    return turn;
+  }
+
+  /** One write to the log. On failure nothing is marked, and the alarm (armed while the log lags) tries again. */
+  private async writeLog(): Promise<void> {
     const call = this.callRow();
     if (!call) return;
     const { actions, mark } = this.list();
