@@ -422,8 +422,8 @@ async function runEndToEnd({ settings, relay, server, secrets, accepted, runId }
 }
 
 /**
- * A steady load at half the relay's measured ingest rate: what a deployment sees on an ordinary
- * busy day, where accepted-to-delivered latency is what matters.
+ * A steady load at half the given relay's measured ingest rate: what a deployment sees on an
+ * ordinary busy day, where accepted-to-delivered latency is what matters.
  */
 async function runSteady({ settings, relay, server, secrets, accepted, runId, throughput }) {
   const capacity = summarizeTarget(throughput, relay)?.requestsPerSecond ?? 0;

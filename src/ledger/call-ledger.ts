@@ -28,9 +28,12 @@ import {
 
 const FIRST_GENERATION = 1;
 /**
- * A SQLite row in a Durable Object holds at most 2 MB: texts up to this many characters (1.5 MB
- * of UTF-8 at most) stay in the call's row; longer ones go to a chunk table made for them.
+ * A SQLite row in a Durable Object holds at most 2 MB, and the call's row holds two texts (the
+ * event and the platform's payload): each stays in the row up to this many bytes of UTF-8, so
+ * both fit together; a longer one goes to a chunk table made for it.
  */
+const INLINE_MAX_BYTES = 500_000;
+/** A chunk's characters: 1.5 MB of UTF-8 at most, alone in its row. */
 const CHUNK_CHARS = 500_000;
 /** While the delivery log lags behind the ledger, the alarm tries again this often. */
 const LOG_RETRY_MS = 30_000;
@@ -862,7 +865,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private spill(column: TextColumn, text: string): string | null {
     const table = `${column}_chunks`;
     if (this.hasTable(table)) this.sql.exec(`DELETE FROM ${table}`);
-    if (text.length <= CHUNK_CHARS) return text;
+    // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
+    if (text.length * 3 <= INLINE_MAX_BYTES || new TextEncoder().encode(text).length <= INLINE_MAX_BYTES) return text;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL)`);
     splitText(text, CHUNK_CHARS).forEach((chunk, seq) => {
       this.sql.exec(`INSERT INTO ${table} (seq, chunk) VALUES (?, ?)`, seq, chunk);

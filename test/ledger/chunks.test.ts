@@ -46,3 +46,29 @@ describe("event chunks", () => {
     expect(tables).toEqual(["action_list", "call"]);
   });
 });
+
+describe("a call's event and raw payload together", () => {
+  it("fit the call's row with room to spare, however their characters encode", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId);
+    // A 1 MiB platform payload of 3-byte characters, and the event made from it: each about
+    // 1 MB of UTF-8 in under 500,000 characters, together over the 2 MB a row may hold.
+    const transcript = "€".repeat(349_000);
+    const event = callEvent({ agent_id: agentId, transcript });
+    const raw = JSON.stringify({ message: { transcript } });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const accepted = await runInDurableObject(stub, (instance) => (instance as CallLedger).accept(event as never, null, new Date().toISOString(), { raw }));
+    expect(accepted.status).toBe("accepted");
+    const rowBytes = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql
+        .exec<{ bytes: number }>(
+          "SELECT length(CAST(coalesce(event, '') AS BLOB)) + length(CAST(coalesce(raw, '') AS BLOB)) + length(CAST(agent_templates AS BLOB)) AS bytes FROM call",
+        )
+        .one().bytes,
+    );
+    expect(rowBytes).toBeLessThan(1_100_000);
+    const snapshot = await runInDurableObject(stub, (instance) => (instance as CallLedger).snapshot());
+    expect(snapshot!.event.transcript).toBe(transcript);
+    expect(snapshot!.raw).toEqual(JSON.parse(raw));
+  });
+});
