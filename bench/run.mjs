@@ -63,7 +63,7 @@ const OPTIONS = {
   rounds: { type: "string", default: "2", help: "throughput rounds per target" },
   warmup: { type: "string", default: "2", help: "seconds of unmeasured load per target first" },
   events: { type: "string", default: "1000", help: "events in the end-to-end burst (0 skips it)" },
-  steady: { type: "string", default: "10", help: "seconds of steady load at half the relay's ingest rate (0 skips it)" },
+  steady: { type: "string", default: "10", help: "seconds of steady load at half each relay's ingest rate (0 skips it)" },
   "cost-events": { type: "string", default: "300", help: "seed-agent events whose billable operations are metered (0 skips it)" },
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
