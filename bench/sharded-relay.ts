@@ -179,13 +179,17 @@ export class ShardedCallLedger extends DurableObject<CloudflareBindings> {
     this.ledgers.delete(key);
   }
 
-  /** Fires every call whose time has come, then sets the alarm for the soonest one left. */
+  /**
+   * Fires every call whose time has come, then sets the alarm for the soonest one left. A call's
+   * row goes once its alarm has run, as the runtime consumes an object's alarm only once it
+   * returns; one the ledger set again meanwhile holds a new time and stays.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const due = this.sql.exec<{ id: string }>("SELECT id FROM alarms WHERE at <= ? ORDER BY at LIMIT 100", Date.now()).toArray();
-    for (const { id } of due) {
-      this.sql.exec("DELETE FROM alarms WHERE id = ? AND at <= ?", id, Date.now());
+    const due = this.sql.exec<{ id: string; at: number }>("SELECT id, at FROM alarms WHERE at <= ? ORDER BY at LIMIT 100", Date.now()).toArray();
+    for (const { id, at } of due) {
       await this.ledger(id).alarm();
+      this.sql.exec("DELETE FROM alarms WHERE id = ? AND at = ?", id, at);
     }
     const next = this.sql.exec<{ at: number }>("SELECT MIN(at) AS at FROM alarms").toArray()[0]?.at ?? null;
     if (next !== null) this.wake(next);
