@@ -11,6 +11,7 @@
 // `wrangler dev`; what the relay costs over its floor is the relay's own.
 
 import { DurableObject } from "cloudflare:workers";
+import { shardOf } from "./shard-of";
 
 export class FloorLedger extends DurableObject {
   constructor(ctx, env) {
@@ -22,13 +23,6 @@ export class FloorLedger extends DurableObject {
   store(key, event) {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO calls (key, event) VALUES (?, ?)", key, event);
   }
-}
-
-/** FNV-1a over the key: cheap and even enough to spread calls over the shards. */
-function shardOf(key, shards) {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % shards;
 }
 
 export default {

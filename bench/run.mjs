@@ -54,7 +54,7 @@ const TARGETS = ["bare", "warm-floor", "do-floor", "relay", "relay-sharded"]; //
 /** The relay as built, and with its ledger sharded: both deliver, both are metered. */
 const RELAYS = ["relay", "relay-sharded"];
 const isRelay = (target) => RELAYS.includes(target);
-/** The warm floor's number of objects (the sharded relay's too, bench/sharded-relay.ts). */
+/** The number of objects of both sharded shapes: the warm floor and the sharded relay. */
 const WARM_SHARDS = 64;
 
 const OPTIONS = {
@@ -311,6 +311,7 @@ function relayArgs(relay, secrets, build) {
     "--var", "ALLOW_PRIVATE_TARGETS:true",
     // Count billable operations (GET /usage), for the cost phase.
     "--var", "METER:true",
+    ...(relay === "relay-sharded" ? ["--var", `SHARDS:${WARM_SHARDS}`] : []),
   ];
 }
 

@@ -2,39 +2,34 @@
 // choose, measured beside the one it did (README, "The ledger's shape").
 //
 // The relay's own code runs unchanged. Its CALL_LEDGER binding is replaced, for the Worker's
-// handlers, by a namespace that sends each call's requests to one of SHARDS objects chosen by
-// a hash of agent and call. A shard holds many calls as rows: it runs the relay's CallLedger
+// handlers, by a namespace that sends each call's requests to one of SHARDS (a var, set by the
+// bench as for the warm floor) objects chosen by a hash of agent and call. A shard holds many calls as rows: it runs the relay's CallLedger
 // class once per call, over a view of the shard's storage that gives the ledger's single-call
 // tables a key column, and one alarm shared by its calls (each call's wanted time is a row).
 
 import { DurableObject } from "cloudflare:workers";
 import relay, { CallLedger } from "../src/index";
 import { count, meterSql, metered } from "../src/lib/meter";
+import { shardOf } from "./shard-of";
 
 export { CallLedger, OutboundCall } from "../src/index";
 
-const SHARDS = 64;
 /** Ledgers kept in memory per shard; one evicted is rebuilt from its rows when next asked. */
 const CACHED_LEDGERS = 1_000;
 
-/** FNV-1a over the key, as the warm floor spreads its calls. */
-function shardOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % SHARDS;
-}
-
-type Env = CloudflareBindings & { CALL_SHARDS: DurableObjectNamespace<ShardedCallLedger> };
+type Env = CloudflareBindings & { CALL_SHARDS: DurableObjectNamespace<ShardedCallLedger>; SHARDS: string };
 
 /**
  * A namespace shaped like CALL_LEDGER's: `get(idFromName(name))` returns a stub whose every
  * method is sent to the call's shard with the call's name.
  */
 function shardedNamespace(env: Env): DurableObjectNamespace {
+  const shards = Number(env.SHARDS);
+  if (!Number.isInteger(shards) || shards < 1) throw new Error("the sharded relay needs SHARDS, a number of objects");
   return {
     idFromName: (name: string) => name,
     get: (name: string) => {
-      const shard = env.CALL_SHARDS.get(env.CALL_SHARDS.idFromName(`shard-${shardOf(name)}`));
+      const shard = env.CALL_SHARDS.get(env.CALL_SHARDS.idFromName(`shard-${shardOf(name, shards)}`));
       return new Proxy(
         {},
         { get: (_target, method) => (typeof method === "string" && method !== "then" ? (...args: unknown[]) => shard.invoke(name, method, args) : undefined) },
