@@ -9,6 +9,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import relay, { CallLedger } from "../src/index";
+import { ACTION_LIST_COLUMNS } from "../src/ledger/action-list";
 import { count, meterSql, metered } from "../src/lib/meter";
 import { shardOf } from "./shard-of";
 
@@ -51,14 +52,13 @@ const SHARD_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS call (
     id TEXT PRIMARY KEY,
     agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT) WITHOUT ROWID`,
-  "CREATE TABLE IF NOT EXISTS action_list (id TEXT PRIMARY KEY, actions TEXT NOT NULL, log_mark TEXT NOT NULL) WITHOUT ROWID",
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT, ${ACTION_LIST_COLUMNS}) WITHOUT ROWID`,
   "CREATE TABLE IF NOT EXISTS event_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
   "CREATE TABLE IF NOT EXISTS raw_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
   "CREATE TABLE IF NOT EXISTS alarms (id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
   "CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (at)",
 ];
-const KEYED_TABLES = ["call", "action_list", "event_chunks", "raw_chunks"];
+const KEYED_TABLES = ["call", "event_chunks", "raw_chunks"];
 
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 

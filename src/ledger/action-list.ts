@@ -30,17 +30,19 @@ export interface LogMark {
 }
 
 /**
- * A call's actions and the log's progress, kept as one row. Durable Object SQLite bills a row
- * written per row a statement changes, so a change to any number of actions (a message's
- * claims, its results, the watchdog's re-sends, the log's confirmation) costs one row.
+ * A call's actions and the log's progress, kept in the call's own row (its `actions` and
+ * `log_progress` columns). Durable Object SQLite bills a row written per row a statement
+ * changes, so a change to any number of actions (a message's claims, its results, the
+ * watchdog's re-sends, the log's confirmation) costs one row, and the call is accepted with
+ * its actions in a single row: one table to create and one row to insert.
  */
 export interface ActionList {
   actions: StoredAction[];
   mark: LogMark;
 }
 
-export const ACTION_LIST_SCHEMA =
-  "CREATE TABLE IF NOT EXISTS action_list (id INTEGER PRIMARY KEY CHECK (id = 1), actions TEXT NOT NULL, log_mark TEXT NOT NULL)";
+/** The ledger's columns that hold the list; ledgers from before them gain them on load. */
+export const ACTION_LIST_COLUMNS = "actions TEXT, log_progress TEXT";
 
 /**
  * A row holds at most 2 MB. One run's actions fit whatever they hold (the agent schema bounds
@@ -55,18 +57,22 @@ export const listBytes = (actions: StoredAction[], more: unknown[]): number =>
 
 const nothingLogged = (): LogMark => ({ call: false, actions: {} });
 
+/** A new call's list: its first actions, nothing of it logged yet. */
+export const newList = (actions: StoredAction[]): ActionList => ({ actions, mark: nothingLogged() });
+
+/** The list as its two columns store it. */
+export const listColumns = (list: ActionList): [actions: string, logProgress: string] => [JSON.stringify(list.actions), JSON.stringify(list.mark)];
+
 /** The call's list; empty before the call is accepted. */
 export function readList(sql: SqlStorage): ActionList {
-  const row = sql.exec<{ actions: string; log_mark: string }>("SELECT actions, log_mark FROM action_list WHERE id = 1").toArray()[0];
-  if (!row) return { actions: [], mark: nothingLogged() };
-  return { actions: JSON.parse(row.actions) as StoredAction[], mark: JSON.parse(row.log_mark) as LogMark };
+  const row = sql.exec<{ actions: string | null; log_progress: string | null }>("SELECT actions, log_progress FROM call WHERE id = 1").toArray()[0];
+  if (!row?.actions) return { actions: [], mark: nothingLogged() };
+  return { actions: JSON.parse(row.actions) as StoredAction[], mark: row.log_progress ? (JSON.parse(row.log_progress) as LogMark) : nothingLogged() };
 }
 
+/** Stores the list in the call's row, which must exist: a list without its call would be lost. */
 export function writeList(sql: SqlStorage, list: ActionList): void {
-  sql.exec(
-    `INSERT INTO action_list (id, actions, log_mark) VALUES (1, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET actions = excluded.actions, log_mark = excluded.log_mark`,
-    JSON.stringify(list.actions),
-    JSON.stringify(list.mark),
-  );
+  const cursor = sql.exec("UPDATE call SET actions = ?, log_progress = ? WHERE id = 1", ...listColumns(list));
+  cursor.toArray();
+  if (cursor.rowsWritten === 0) throw new Error("ledger: no call row to hold the action list");
 }

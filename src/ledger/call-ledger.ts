@@ -5,7 +5,18 @@ import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
-import { ACTION_LIST_MAX_BYTES, ACTION_LIST_SCHEMA, type ActionList, type LogMark, type StoredAction, listBytes, readList, writeList } from "./action-list";
+import {
+  ACTION_LIST_COLUMNS,
+  ACTION_LIST_MAX_BYTES,
+  type ActionList,
+  type LogMark,
+  type StoredAction,
+  listBytes,
+  listColumns,
+  newList,
+  readList,
+  writeList,
+} from "./action-list";
 import { splitText } from "./chunks";
 import { type FollowUpPlan, type Job, deliveryId, explicitPlan, packJobs, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import {
@@ -95,20 +106,18 @@ export interface AcceptOptions {
 /** Texts kept in the call's row, or in `<column>_chunks` when too long for it. */
 type TextColumn = "event" | "raw";
 
-/** One statement each: a cursor reports only its last statement's rows, and each table is billed. */
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS call (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT)`,
-  ACTION_LIST_SCHEMA,
-];
+/** The ledger's one table: creating a table is billed as rows written, on every new call. */
+const SCHEMA = `CREATE TABLE IF NOT EXISTS call (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
+  status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT, ${ACTION_LIST_COLUMNS})`;
 
 /**
  * Columns added since the first release; ledgers created before them gain them on load, before
- * their `actions` and `attempts` tables become the action list. The log's progress as earlier
- * releases kept it (per-row flags `logged` and `logged_version`, then the call's `log_mark`) is
- * only read from such ledgers, once, to build the list's mark; a ledger created now has none.
+ * their `actions` and `attempts` tables, or their `action_list` table, become the call row's
+ * action list. The log's progress as earlier releases kept it (per-row flags `logged` and
+ * `logged_version`, then the call's `log_mark`) is only read from such ledgers, once, to build
+ * the list's mark; a ledger created now has none.
  */
 const ADDED_COLUMNS = [
   "ALTER TABLE call ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
@@ -123,6 +132,7 @@ const ADDED_COLUMNS = [
   "ALTER TABLE call ADD COLUMN log_mark TEXT",
   "ALTER TABLE call ADD COLUMN event TEXT",
   "ALTER TABLE call ADD COLUMN raw TEXT",
+  ...ACTION_LIST_COLUMNS.split(", ").map((column) => `ALTER TABLE call ADD COLUMN ${column}`),
 ];
 
 /** The log's progress as the release before the action list kept it, in the call's row. */
@@ -179,9 +189,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (existing) return this.repeat(event, existing.reason, options);
     const now = Date.now();
     const dueAt = Math.max(now, options.holdUntil ?? now);
-    this.batch(() => {
+    const list = newList(newActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt }));
+    // The call and its actions are one row: one written.
+    this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, actions, log_progress) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
         event.call_id,
         agent?.name ?? event.agent_id,
@@ -193,8 +205,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         receivedAt,
         this.spill("event", JSON.stringify(event)),
         options.raw === undefined ? null : this.spill("raw", options.raw),
+        ...listColumns(list),
       );
-      this.insertActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt });
     });
     this.arm();
 
@@ -278,8 +290,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         JSON.stringify(agent?.templates ?? {}),
         agent?.default_country ?? null,
       );
-      this.saveList({ mark: this.resetLogMark({ call: false }) });
-      this.insertActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() });
+      this.saveList({
+        mark: this.resetLogMark({ call: false }),
+        actions: [...this.storedActions(), ...newActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() })],
+      });
     });
     this.arm();
     const added = this.storedActions().filter((a) => a.idx >= first);
@@ -292,34 +306,6 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   private idsFrom(call: LedgerCall, first: number, plan: FollowUpPlan): Promise<string[]> {
     return Promise.all(plan.actions.map((_, i) => deliveryId(call.agent_id, call.call_id, first + i)));
-  }
-
-  private insertActions(plan: FollowUpPlan, ids: string[], at: { first: number; run: number; dueAt: number; at: string }): void {
-    const added = plan.actions.map(
-      ({ action, skip }, i): StoredAction => ({
-        idx: at.first + i,
-        delivery_id: ids[i]!,
-        action: JSON.stringify(action),
-        state: skip ? "skipped" : "pending",
-        attempts: 0,
-        round_attempts: 0,
-        round_started_at: null,
-        generation: FIRST_GENERATION,
-        replays: 0,
-        claims: 0,
-        lease_token: 0,
-        leased_until: 0,
-        in_flight: 0,
-        last_status: null,
-        last_error: skip ?? null,
-        provider: null,
-        due_at: at.dueAt,
-        version: 1,
-        updated_at: at.at,
-        run: at.run,
-      }),
-    );
-    this.saveActions([...this.storedActions(), ...added]);
   }
 
   /** Hands one action to a consumer, unless it is done, taken, not due, or the job is a stale copy. */
@@ -749,31 +735,39 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /**
-   * A new ledger creates its tables; one written by an earlier release is brought up to date
+   * A new ledger creates its table; one written by an earlier release is brought up to date
    * once. Listing the tables is the only work an up-to-date one does.
    */
   private createSchema(): void {
     const tables = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((t) => t.name));
-    if (tables.has("action_list")) return;
+    const earlier = tables.has("action_list") || tables.has("actions");
+    if (tables.has("call") && !earlier) return;
     this.ctx.storage.transactionSync(() => {
-      for (const statement of SCHEMA) this.sql.exec(statement);
-      if (tables.has("call")) this.upgrade(tables);
+      this.sql.exec(SCHEMA);
+      if (!tables.has("call")) return;
+      for (const statement of ADDED_COLUMNS) {
+        try {
+          this.sql.exec(statement);
+        } catch {
+          // Already there.
+        }
+      }
+      if (tables.has("action_list")) this.moveActionList();
+      else if (tables.has("actions")) this.buildActionList(tables);
     });
   }
 
+  /** The release before kept the action list in a table of its own: it moves into the call's row. */
+  private moveActionList(): void {
+    this.sql.exec("UPDATE call SET (actions, log_progress) = (SELECT actions, log_mark FROM action_list WHERE id = 1) WHERE id = 1");
+    this.sql.exec("DROP TABLE action_list");
+  }
+
   /**
-   * Brings a ledger from an earlier release up to date: it gains the newer columns, its log
-   * mark is built from the per-row flags it kept before there was one, and its `actions` table
-   * (a row per action) becomes the action list.
+   * Releases before the action list kept a row per action: the list is built from those rows,
+   * and its mark from the log's progress as they kept it (per-row flags, or the call's mark).
    */
-  private upgrade(tables: Set<string>): void {
-    for (const statement of ADDED_COLUMNS) {
-      try {
-        this.sql.exec(statement);
-      } catch {
-        // Already there.
-      }
-    }
+  private buildActionList(tables: Set<string>): void {
     const call = this.sql.exec<{ logged: number; log_mark: string | null }>("SELECT logged, log_mark FROM call WHERE id = 1").toArray()[0];
     const rows = tables.has("actions") ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM actions ORDER BY idx").toArray() : [];
     const attempts = tables.has("attempts")
@@ -798,7 +792,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       return unlogged.length > 0 ? { ...action, unlogged } : action;
     });
     const mark: LogMark = { call: earlier.call, actions: earlier.actions, ...(earlier.resets ? { resets: earlier.resets } : {}) };
-    writeList(this.sql, { actions, mark });
+    // Without a call nothing was accepted: there is no list to keep.
+    if (call) writeList(this.sql, { actions, mark });
     for (const table of ["actions", "attempts"]) if (tables.has(table)) this.sql.exec(`DROP TABLE ${table}`);
   }
 
@@ -901,4 +896,32 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private storedAction(index: number): StoredAction | undefined {
     return this.storedActions().find((a) => a.idx === index);
   }
+}
+
+/** A plan's actions as the ledger stores them, numbered from `at.first`, none attempted yet. */
+function newActions(plan: FollowUpPlan, ids: string[], at: { first: number; run: number; dueAt: number; at: string }): StoredAction[] {
+  return plan.actions.map(
+    ({ action, skip }, i): StoredAction => ({
+      idx: at.first + i,
+      delivery_id: ids[i]!,
+      action: JSON.stringify(action),
+      state: skip ? "skipped" : "pending",
+      attempts: 0,
+      round_attempts: 0,
+      round_started_at: null,
+      generation: FIRST_GENERATION,
+      replays: 0,
+      claims: 0,
+      lease_token: 0,
+      leased_until: 0,
+      in_flight: 0,
+      last_status: null,
+      last_error: skip ?? null,
+      provider: null,
+      due_at: at.dueAt,
+      version: 1,
+      updated_at: at.at,
+      run: at.run,
+    }),
+  );
 }

@@ -10,11 +10,9 @@ describe("the sharded relay's statement scoping", () => {
   const id = "'agent_1\ncall_it''s'";
 
   it("keys the ledger's single-row reads and writes", () => {
-    expect(scopeStatement("SELECT actions, log_mark FROM action_list WHERE id = 1", key)).toBe(`SELECT actions, log_mark FROM action_list WHERE id = ${id}`);
-    expect(scopeStatement("INSERT INTO action_list (id, actions, log_mark) VALUES (1, ?, ?)\n ON CONFLICT (id) DO UPDATE SET actions = excluded.actions", key)).toBe(
-      `INSERT INTO action_list (id, actions, log_mark) VALUES (${id}, ?, ?)\n ON CONFLICT (id) DO UPDATE SET actions = excluded.actions`,
-    );
-    expect(scopeStatement("INSERT INTO call (id, agent_id, call_id) VALUES (1, ?, ?)", key)).toBe(`INSERT INTO call (id, agent_id, call_id) VALUES (${id}, ?, ?)`);
+    expect(scopeStatement("SELECT actions, log_progress FROM call WHERE id = 1", key)).toBe(`SELECT actions, log_progress FROM call WHERE id = ${id}`);
+    expect(scopeStatement("UPDATE call SET actions = ?, log_progress = ? WHERE id = 1", key)).toBe(`UPDATE call SET actions = ?, log_progress = ? WHERE id = ${id}`);
+    expect(scopeStatement("INSERT INTO call (id, agent_id, call_id, actions) VALUES (1, ?, ?, ?)", key)).toBe(`INSERT INTO call (id, agent_id, call_id, actions) VALUES (${id}, ?, ?, ?)`);
   });
 
   it("adds the key where the ledger addresses its whole table", () => {

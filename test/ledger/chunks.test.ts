@@ -43,7 +43,7 @@ describe("event chunks", () => {
         .toArray()
         .map((t) => t.name),
     );
-    expect(tables).toEqual(["action_list", "call"]);
+    expect(tables).toEqual(["call"]);
   });
 });
 

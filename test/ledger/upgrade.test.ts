@@ -4,7 +4,7 @@ import worker from "../../src/index";
 import { ledgerStub } from "../../src/ledger/client";
 import { callEvent, pendingJobs, request, uniqueId } from "../helpers";
 
-/** The ledger's tables as the previous release wrote them: per-row log flags, the event in chunks. */
+/** The ledger's tables as an early release wrote them: per-row log flags, the event in chunks. */
 const PREVIOUS_SCHEMA = `
   CREATE TABLE call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -25,7 +25,7 @@ const PREVIOUS_SCHEMA = `
     PRIMARY KEY (idx, number));
 `;
 
-describe("a ledger written by the previous release", () => {
+describe("a ledger with per-row log flags", () => {
   it("keeps its event, and its log flags decide what the log still needs", async () => {
     const agentId = uniqueId("agent");
     const event = callEvent({ agent_id: agentId });
@@ -36,7 +36,7 @@ describe("a ledger written by the previous release", () => {
     const pending = `dlv_${uniqueId("pending")}`;
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      for (const table of ["call", "action_list"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec("DROP TABLE call");
       sql.exec(PREVIOUS_SCHEMA);
       sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, logged) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, 1)",
@@ -114,7 +114,7 @@ describe("a ledger with a row per action", () => {
     const waiting = `dlv_${uniqueId("waiting")}`;
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      for (const table of ["call", "action_list"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec("DROP TABLE call");
       sql.exec(ROW_PER_ACTION_SCHEMA);
       const mark = { call: true, actions: { 0: 2, 1: 1 }, attempts: { 0: 1 } };
       sql.exec(
@@ -155,9 +155,89 @@ describe("a ledger with a row per action", () => {
         .toArray()
         .map((t) => t.name),
     );
-    expect(tables).toEqual(["action_list", "call"]);
+    expect(tables).toEqual(["call"]);
 
     // The waiting action is claimed and delivered from the list; the delivered one stays as it was.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
+    const jobs = await pendingJobs(agentId, event.call_id);
+    expect(jobs.map((j) => j.delivery_id)).toEqual([waiting]);
+    const batch = createMessageBatch("actions", [{ id: "m0", timestamp: new Date(), attempts: 1, body: jobs }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch as MessageBatch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m0"]);
+    const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(after.actions.map((a: any) => a.status)).toEqual(["delivered", "delivered"]);
+  });
+});
+
+/** The release before this one: the call's actions and the log's progress in a table of their own. */
+const ACTION_LIST_TABLE_SCHEMA = `
+  CREATE TABLE call (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT);
+  CREATE TABLE action_list (id INTEGER PRIMARY KEY CHECK (id = 1), actions TEXT NOT NULL, log_mark TEXT NOT NULL);
+`;
+
+describe("a ledger with its action list in a table of its own", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("moves the list into the call's row once, and the log and delivery go on from where they were", async () => {
+    const agentId = uniqueId("agent");
+    const event = callEvent({ agent_id: agentId });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const hook = JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" });
+    const at = new Date().toISOString();
+    const done = `dlv_${uniqueId("done")}`;
+    const waiting = `dlv_${uniqueId("waiting")}`;
+    const action = (idx: number, deliveryId: string, state: string, version: number) => ({
+      idx, delivery_id: deliveryId, action: hook, state, attempts: state === "delivered" ? 1 : 0, round_attempts: 0,
+      round_started_at: null, generation: 1, replays: 0, claims: 0, lease_token: 0, leased_until: 0, in_flight: 0,
+      last_status: null, last_error: null, provider: null, due_at: Date.now(), version, updated_at: at, run: 0,
+    });
+    // The delivered action's row is in the log, its attempt not yet; the waiting one is in neither.
+    const attempt = { outcome: "delivered", started_at: at, duration_ms: 5 };
+    const actions = [{ ...action(0, done, "delivered", 2), unlogged: [{ number: 1, record: attempt }] }, action(1, waiting, "pending", 1)];
+    await runInDurableObject(stub, async (_i, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE call");
+      sql.exec(ACTION_LIST_TABLE_SCHEMA);
+      sql.exec(
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, event) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, ?)",
+        agentId,
+        event.call_id,
+        at,
+        JSON.stringify(event),
+      );
+      sql.exec("INSERT INTO action_list (id, actions, log_mark) VALUES (1, ?, ?)", JSON.stringify(actions), JSON.stringify({ call: true, actions: { 0: 2 } }));
+      await state.storage.setAlarm(Date.now() + 30_000);
+    });
+    await runInDurableObject(stub, (_i, state) => state.abort("new release")).catch(() => {});
+
+    const fresh = ledgerStub(env, agentId, event.call_id);
+    const call = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(call.event).toEqual(event);
+    expect(call.actions.map((a: any) => [a.id, a.status])).toEqual([
+      [done, "delivered"],
+      [waiting, "pending"],
+    ]);
+    const tables = await runInDurableObject(fresh, (_i, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")
+        .toArray()
+        .map((t) => t.name),
+    );
+    expect(tables).toEqual(["call"]);
+
+    // The log gets what the mark says it lacks, and nothing it already has.
+    expect(await runDurableObjectAlarm(fresh)).toBe(true);
+    const rows = async (table: string, column: string, value: string) =>
+      (await env.DB.prepare(`SELECT * FROM ${table} WHERE ${column} = ?`).bind(value).all()).results.length;
+    expect(await rows("deliveries", "id", waiting)).toBe(1);
+    expect(await rows("deliveries", "id", done)).toBe(0);
+    expect(await rows("attempts", "delivery_id", done)).toBe(1);
+    expect(await rows("calls", "call_id", event.call_id)).toBe(0);
+
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
     const jobs = await pendingJobs(agentId, event.call_id);
     expect(jobs.map((j) => j.delivery_id)).toEqual([waiting]);

@@ -103,11 +103,11 @@ describe("a call's actions in one message", () => {
     const { agentId, callId, sends } = await threeActionCall();
     const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
     const stub = ledgerStub(env, agentId, callId);
-    // A trigger counts the writes of the action list's row (SQLite bills one per row written).
+    // A trigger counts the writes of the action list (the call row's columns) (SQLite bills one per row written).
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("CREATE TABLE list_writes (n INTEGER NOT NULL)");
       state.storage.sql.exec("INSERT INTO list_writes VALUES (0)");
-      state.storage.sql.exec("CREATE TRIGGER count_list_writes AFTER UPDATE ON action_list BEGIN UPDATE list_writes SET n = n + 1; END");
+      state.storage.sql.exec("CREATE TRIGGER count_list_writes AFTER UPDATE OF actions, log_progress ON call BEGIN UPDATE list_writes SET n = n + 1; END");
     });
     answerAll();
     await consume([body], TWILIO);
