@@ -4,6 +4,26 @@ import worker from "../../src/index";
 import { ledgerStub } from "../../src/ledger/client";
 import { callEvent, pendingJobs, request, uniqueId } from "../helpers";
 
+/** The ledger's own tables (the runtime's `_cf_` tables left out). */
+const ledgerTables = (stub: DurableObjectStub) =>
+  runInDurableObject(stub, (_i, state) =>
+    state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")
+      .toArray()
+      .map((t) => t.name),
+  );
+
+/** Runs the call's pending jobs through the queue consumer, every send answered 200; returns their delivery ids. */
+async function deliverPending(agentId: string, callId: string): Promise<string[]> {
+  vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
+  const jobs = await pendingJobs(agentId, callId);
+  const batch = createMessageBatch("actions", [{ id: "m0", timestamp: new Date(), attempts: 1, body: jobs }]);
+  const ctx = createExecutionContext();
+  await worker.queue!(batch as MessageBatch, env, ctx);
+  expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m0"]);
+  return jobs.map((j) => j.delivery_id);
+}
+
 /** The ledger's tables as an early release wrote them: per-row log flags, the event in chunks. */
 const PREVIOUS_SCHEMA = `
   CREATE TABLE call (
@@ -149,22 +169,10 @@ describe("a ledger with a row per action", () => {
       [done, "delivered"],
       [waiting, "pending"],
     ]);
-    const tables = await runInDurableObject(fresh, (_i, state) =>
-      state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")
-        .toArray()
-        .map((t) => t.name),
-    );
-    expect(tables).toEqual(["call"]);
+    expect(await ledgerTables(fresh)).toEqual(["call"]);
 
     // The waiting action is claimed and delivered from the list; the delivered one stays as it was.
-    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
-    const jobs = await pendingJobs(agentId, event.call_id);
-    expect(jobs.map((j) => j.delivery_id)).toEqual([waiting]);
-    const batch = createMessageBatch("actions", [{ id: "m0", timestamp: new Date(), attempts: 1, body: jobs }]);
-    const ctx = createExecutionContext();
-    await worker.queue!(batch as MessageBatch, env, ctx);
-    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m0"]);
+    expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
     const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
     expect(after.actions.map((a: any) => a.status)).toEqual(["delivered", "delivered"]);
   });
@@ -221,13 +229,7 @@ describe("a ledger with its action list in a table of its own", () => {
       [done, "delivered"],
       [waiting, "pending"],
     ]);
-    const tables = await runInDurableObject(fresh, (_i, state) =>
-      state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")
-        .toArray()
-        .map((t) => t.name),
-    );
-    expect(tables).toEqual(["call"]);
+    expect(await ledgerTables(fresh)).toEqual(["call"]);
 
     // The log gets what the mark says it lacks, and nothing it already has.
     expect(await runDurableObjectAlarm(fresh)).toBe(true);
@@ -238,13 +240,7 @@ describe("a ledger with its action list in a table of its own", () => {
     expect(await rows("attempts", "delivery_id", done)).toBe(1);
     expect(await rows("calls", "call_id", event.call_id)).toBe(0);
 
-    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
-    const jobs = await pendingJobs(agentId, event.call_id);
-    expect(jobs.map((j) => j.delivery_id)).toEqual([waiting]);
-    const batch = createMessageBatch("actions", [{ id: "m0", timestamp: new Date(), attempts: 1, body: jobs }]);
-    const ctx = createExecutionContext();
-    await worker.queue!(batch as MessageBatch, env, ctx);
-    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m0"]);
+    expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
     const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
     expect(after.actions.map((a: any) => a.status)).toEqual(["delivered", "delivered"]);
   });
