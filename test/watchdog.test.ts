@@ -111,4 +111,31 @@ describe("ledger watchdog", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
   });
+
+  // A ledger that creates its table does not read its alarm first; one left behind by a deleted
+  // ledger must still neither outlive nor shadow the new call's.
+  it("a new ledger over a deleted one's left-behind alarm replaces it, or lets it clear itself", async () => {
+    const stale = () => Date.now() + 3_600_000;
+    const deletedLedger = async () => {
+      const { stub } = await deliveredCall();
+      const { agentId, callId } = await runInDurableObject(stub, async (_i, state) => {
+        const call = state.storage.sql.exec<{ agent_id: string; call_id: string }>("SELECT agent_id, call_id FROM call").one();
+        await state.storage.deleteAll();
+        await state.storage.setAlarm(stale());
+        return { agentId: call.agent_id, callId: call.call_id };
+      });
+      await runInDurableObject(stub, (_i, state) => state.abort("restart")).catch(() => {});
+      return { agentId, callId };
+    };
+
+    const left = await deletedLedger();
+    const fresh = ledgerStub(env, left.agentId, left.callId);
+    expect(await runDurableObjectAlarm(fresh)).toBe(true);
+    expect(await runInDurableObject(fresh, (_i, state) => state.storage.getAlarm())).toBeNull();
+
+    const reused = await deletedLedger();
+    expect((await postEvent(callEvent({ agent_id: reused.agentId, call_id: reused.callId }))).status).toBe(202);
+    const alarm = await runInDurableObject(ledgerStub(env, reused.agentId, reused.callId), (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeLessThan(stale() - 600_000);
+  });
 });

@@ -165,11 +165,19 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private stagedDirty = false;
   /** The delivery log's writes, one after another (see syncLog). */
   private logWrites: Promise<void> = Promise.resolve();
+  /**
+   * False while this object knows it has no chunk table: its tables were listed without one and
+   * it has not created one since. Spares a schema lookup for each text a new call stores.
+   */
+  private chunkTables = true;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, metered(env));
     this.sql = meterSql(env, ctx.storage.sql);
-    this.createSchema();
+    // A ledger that has just created its table has no alarm worth reading (one left behind by a
+    // deleted ledger finds nothing when it fires, or is replaced by the first arm), so a new
+    // call's first request goes ahead without waiting on storage.
+    if (this.createSchema() === "created") return;
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -738,13 +746,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * A new ledger creates its table; one written by an earlier release is brought up to date
    * once. Listing the tables is the only work an up-to-date one does.
    */
-  private createSchema(): void {
+  private createSchema(): "created" | "loaded" {
     const tables = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((t) => t.name));
+    this.chunkTables = [...tables].some((name) => name.endsWith("_chunks"));
     const earlier = tables.has("action_list") || tables.has("actions");
-    if (tables.has("call") && !earlier) return;
-    this.ctx.storage.transactionSync(() => {
+    if (tables.has("call") && !earlier) return "loaded";
+    return this.ctx.storage.transactionSync(() => {
       this.sql.exec(SCHEMA);
-      if (!tables.has("call")) return;
+      if (!tables.has("call")) return "created";
       for (const statement of ADDED_COLUMNS) {
         try {
           this.sql.exec(statement);
@@ -754,6 +763,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       }
       if (tables.has("action_list")) this.moveActionList();
       else if (tables.has("actions")) this.buildActionList(tables);
+      return "loaded";
     });
   }
 
@@ -859,9 +869,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    */
   private spill(column: TextColumn, text: string): string | null {
     const table = `${column}_chunks`;
-    if (this.hasTable(table)) this.sql.exec(`DELETE FROM ${table}`);
+    if (this.hasChunkTable(table)) this.sql.exec(`DELETE FROM ${table}`);
     // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
     if (text.length * 3 <= INLINE_MAX_BYTES || new TextEncoder().encode(text).length <= INLINE_MAX_BYTES) return text;
+    this.chunkTables = true;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL)`);
     splitText(text, CHUNK_CHARS).forEach((chunk, seq) => {
       this.sql.exec(`INSERT INTO ${table} (seq, chunk) VALUES (?, ?)`, seq, chunk);
@@ -871,7 +882,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   private storeText(column: TextColumn, text: string | null): void {
     const value = text === null ? null : this.spill(column, text);
-    if (text === null && this.hasTable(`${column}_chunks`)) this.sql.exec(`DELETE FROM ${column}_chunks`);
+    if (text === null && this.hasChunkTable(`${column}_chunks`)) this.sql.exec(`DELETE FROM ${column}_chunks`);
     this.sql.exec(`UPDATE call SET ${column} = ?`, value);
   }
 
@@ -880,12 +891,13 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const inline = this.sql.exec<{ text: string | null }>(`SELECT ${column} AS text FROM call WHERE id = 1`).toArray()[0]?.text ?? null;
     if (inline !== null) return inline;
     const table = `${column}_chunks`;
-    if (!this.hasTable(table)) return null;
+    if (!this.hasChunkTable(table)) return null;
     const chunks = this.sql.exec<{ chunk: string }>(`SELECT chunk FROM ${table} ORDER BY seq`).toArray();
     return chunks.length === 0 ? null : chunks.map((c) => c.chunk).join("");
   }
 
-  private hasTable(name: string): boolean {
+  private hasChunkTable(name: string): boolean {
+    if (!this.chunkTables) return false;
     return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
   }
 
