@@ -149,7 +149,8 @@ export class DeliveryLog {
       this.db
         .prepare(
           `DELETE FROM calls WHERE received_at < ?1
-             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.agent_id = calls.agent_id AND d.call_id = calls.call_id)`,
+             AND NOT EXISTS (SELECT 1 FROM deliveries d
+               WHERE d.agent_id = calls.agent_id AND d.created_at = calls.received_at AND d.call_id = calls.call_id)`,
         )
         .bind(cutoff),
     ]);
@@ -204,26 +205,37 @@ export class DeliveryLog {
       where.push(clause);
       args.push(value);
     };
+    let from = "deliveries";
+    if (f.call_id) {
+      // A call's deliveries have no index of their own (migrations/0012): the call (one per
+      // agent) gives their agent and created_at, which deliveries_by_agent finds. CROSS JOIN
+      // keeps calls the outer loop.
+      from = "calls CROSS JOIN deliveries";
+      add("calls.call_id = ?", f.call_id);
+      if (f.agent_id) add("calls.agent_id = ?", f.agent_id);
+      where.push(
+        "deliveries.agent_id = calls.agent_id AND deliveries.created_at = calls.received_at AND deliveries.call_id = calls.call_id",
+      );
+    }
     if (f.status) {
-      add("status = ?", f.status);
+      add("deliveries.status = ?", f.status);
       // deliveries_by_status leaves out 'delivered' (migrations/0011): SQLite uses a partial
       // index only when the query's WHERE says its rows are in it, which `status = ?` does not.
       // A 'delivered' filter reads deliveries_by_created, where nearly every row matches.
-      if (f.status !== UNINDEXED_DELIVERY_STATUS) where.push(`status != '${UNINDEXED_DELIVERY_STATUS}'`);
+      if (f.status !== UNINDEXED_DELIVERY_STATUS) where.push(`deliveries.status != '${UNINDEXED_DELIVERY_STATUS}'`);
     }
-    if (f.type) add("action_type = ?", f.type);
-    if (f.agent_id) add("agent_id = ?", f.agent_id);
-    if (f.call_id) add("call_id = ?", f.call_id);
-    if (f.since) add("created_at >= ?", f.since);
-    if (f.until) add("created_at < ?", f.until);
+    if (f.type) add("deliveries.action_type = ?", f.type);
+    if (f.agent_id) add("deliveries.agent_id = ?", f.agent_id);
+    if (f.since) add("deliveries.created_at >= ?", f.since);
+    if (f.until) add("deliveries.created_at < ?", f.until);
     if (f.cursor) {
       const after = decodeCursor(f.cursor);
       if (!after) return null;
-      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      where.push("(deliveries.created_at < ? OR (deliveries.created_at = ? AND deliveries.id < ?))");
       args.push(after[0], after[0], after[1]);
     }
-    const sql = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-                 ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const sql = `SELECT deliveries.* FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+                 ORDER BY deliveries.created_at DESC, deliveries.id DESC LIMIT ?`;
     const { results } = await this.db
       .prepare(sql)
       .bind(...args, f.limit + 1)

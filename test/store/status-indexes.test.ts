@@ -283,3 +283,59 @@ describe("the log's other queries on status stay indexed", () => {
     expect(plans[2]).toContain("SEARCH calls USING INDEX calls_by_received (received_at<?)");
   });
 });
+
+describe("a call's deliveries are found through the call, without an index of their own", () => {
+  // The call's instant narrows an index to the call's deliveries: deliveries_by_agent, or for a
+  // rare status the partial deliveries_by_status, searched on (status, created_at).
+  it("reads the call, then the call's instant in an index of deliveries, and never a whole table", async () => {
+    for (const filter of [{ call_id: "call_x" }, { call_id: "call_x", status: "failed" as const }, { call_id: "call_x", status: "delivered" as const }]) {
+      const plan = await deliveryListPlan(filter);
+      expect(plan[0], plan.join("\n")).toMatch(/^SEARCH calls USING (COVERING )?INDEX calls_by_call_id \(call_id=\?\)$/);
+      expect(plan[1], plan.join("\n")).toMatch(/^SEARCH deliveries USING INDEX deliveries_by_(agent \(agent_id|status \(status)=\? AND created_at=\?\)$/);
+      expect(fullScans(plan)).toEqual([]);
+    }
+    const own = await deliveryListPlan({ call_id: "call_x", agent_id: "agent_abc123" });
+    expect(own[0], own.join("\n")).toMatch(/^SEARCH calls USING PRIMARY KEY \(agent_id=\? AND call_id=\?\)$/);
+    expect(own[1], own.join("\n")).toMatch(/^SEARCH deliveries USING INDEX deliveries_by_agent \(agent_id=\? AND created_at=\?\)$/);
+  });
+
+  it("lists exactly the call's deliveries, across its runs and beside another call received at the same instant", async () => {
+    const at = ownHour();
+    const log = new DeliveryLog(env.DB);
+    const mine = call(at);
+    const same = call(at, { call_id: mine.call_id });
+    const neighbour = call(at, { agent_id: mine.agent_id });
+    const of = (c: Call, index: number, over: Partial<Delivery> = {}) =>
+      delivery(at, { call_id: c.call_id, agent_id: c.agent_id, action_index: index, id: `dlv_${c.agent_id}_${c.call_id}_${index}`, ...over });
+    await log.write({ call: mine, actions: [of(mine, 0), of(mine, 1, FAILED), of(mine, 2, { run: 1 })], attempts: [] });
+    await log.write({ call: same, actions: [of(same, 0)], attempts: [] });
+    await log.write({ call: neighbour, actions: [of(neighbour, 0)], attempts: [] });
+    const ids = async (filter: Omit<DeliveryFilter, "limit">) => (await log.list({ ...filter, limit: 50 }))!.deliveries.map((d) => d.id).sort();
+
+    expect(await ids({ call_id: mine.call_id, agent_id: mine.agent_id })).toEqual([0, 1, 2].map((i) => of(mine, i).id).sort());
+    expect(await ids({ call_id: mine.call_id })).toEqual([...[0, 1, 2].map((i) => of(mine, i).id), of(same, 0).id].sort());
+    expect(await ids({ call_id: mine.call_id, agent_id: mine.agent_id, status: "failed" })).toEqual([of(mine, 1).id]);
+    expect(await ids({ call_id: neighbour.call_id })).toEqual([of(neighbour, 0).id]);
+    expect(await ids({ call_id: uniqueId("call") })).toEqual([]);
+
+    // Pages of one call follow one another.
+    const first = (await log.list({ call_id: mine.call_id, agent_id: mine.agent_id, limit: 2 }))!;
+    const second = (await log.list({ call_id: mine.call_id, agent_id: mine.agent_id, limit: 2, cursor: first.next_cursor! }))!;
+    expect([...first.deliveries, ...second.deliveries].map((d) => d.id).sort()).toEqual([0, 1, 2].map((i) => of(mine, i).id).sort());
+    expect(second.next_cursor).toBeNull();
+  });
+
+  it("retention looks a call's remaining deliveries up the same way", async () => {
+    const { db, seen } = recording({ run: false });
+    await new DeliveryLog(db).deleteOlderThan("2033-01-01T00:00:00.000Z");
+    const plan = await planOf(seen.find((q) => q.sql.includes("DELETE FROM calls"))!);
+    expect(plan.join("\n")).toMatch(/SEARCH d USING (COVERING )?INDEX deliveries_by_agent \(agent_id=\? AND created_at=\?\)/);
+    expect(fullScans(plan)).toEqual([]);
+  });
+
+  it("writes a delivery logged as delivered as three rows: itself, deliveries_by_created and deliveries_by_agent", async () => {
+    const { db, batches } = recording();
+    await new DeliveryLog(db).write({ actions: [delivery(ownHour())], attempts: [] });
+    expect(batches[0]![1]!.meta.rows_written).toBe(3);
+  });
+});
