@@ -4,6 +4,21 @@ import worker from "../../src/index";
 import { ledgerStub } from "../../src/ledger/client";
 import { callEvent, pendingJobs, request, uniqueId } from "../helpers";
 
+/** A call with two webhook actions, one done and one waiting, for a ledger an earlier release wrote. */
+function twoActionCall() {
+  const agentId = uniqueId("agent");
+  const event = callEvent({ agent_id: agentId });
+  return {
+    agentId,
+    event,
+    stub: ledgerStub(env, agentId, event.call_id),
+    hook: JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" }),
+    at: new Date().toISOString(),
+    done: `dlv_${uniqueId("done")}`,
+    waiting: `dlv_${uniqueId("waiting")}`,
+  };
+}
+
 /** The ledger's own tables (the runtime's `_cf_` tables left out). */
 const ledgerTables = (stub: DurableObjectStub) =>
   runInDurableObject(stub, (_i, state) =>
@@ -125,13 +140,7 @@ describe("a ledger with a row per action", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("moves its actions into the action list once, and goes on delivering them", async () => {
-    const agentId = uniqueId("agent");
-    const event = callEvent({ agent_id: agentId });
-    const stub = ledgerStub(env, agentId, event.call_id);
-    const hook = JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" });
-    const at = new Date().toISOString();
-    const done = `dlv_${uniqueId("done")}`;
-    const waiting = `dlv_${uniqueId("waiting")}`;
+    const { agentId, event, stub, hook, at, done, waiting } = twoActionCall();
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
       sql.exec("DROP TABLE call");
@@ -191,13 +200,7 @@ describe("a ledger with its action list in a table of its own", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("moves the list into the call's row once, and the log and delivery go on from where they were", async () => {
-    const agentId = uniqueId("agent");
-    const event = callEvent({ agent_id: agentId });
-    const stub = ledgerStub(env, agentId, event.call_id);
-    const hook = JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" });
-    const at = new Date().toISOString();
-    const done = `dlv_${uniqueId("done")}`;
-    const waiting = `dlv_${uniqueId("waiting")}`;
+    const { agentId, event, stub, hook, at, done, waiting } = twoActionCall();
     const action = (idx: number, deliveryId: string, state: string, version: number) => ({
       idx, delivery_id: deliveryId, action: hook, state, attempts: state === "delivered" ? 1 : 0, round_attempts: 0,
       round_started_at: null, generation: 1, replays: 0, claims: 0, lease_token: 0, leased_until: 0, in_flight: 0,
