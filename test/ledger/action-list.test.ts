@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ACTION_LIST_MAX_BYTES, readList } from "../../src/ledger/action-list";
+import { ACTION_LIST_MAX_BYTES, readList, writeList } from "../../src/ledger/action-list";
 import { ledgerStub } from "../../src/ledger/client";
 import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
 import { callEvent, editActions, postEvent, putAgent, request, uniqueId } from "../helpers";
@@ -46,5 +46,24 @@ describe("the action list's size", () => {
     const refused = await rerun();
     expect(refused.status).toBe(409);
     expect(JSON.stringify(await refused.json())).toContain("too many actions to run again");
+  });
+});
+
+describe("the action list's row", () => {
+  it("is the call's: a ledger with no call refuses to store a list, and has none", async () => {
+    const stub = ledgerStub(env, uniqueId("agent"), uniqueId("call"));
+    const outcome = await runInDurableObject(stub, (_i, state) => {
+      const sql = state.storage.sql;
+      let error: unknown = null;
+      try {
+        writeList(sql, { actions: [], mark: { call: true, actions: {} } });
+      } catch (err) {
+        error = err;
+      }
+      return { error: String(error), rows: sql.exec("SELECT COUNT(*) AS n FROM call").one().n, list: readList(sql) };
+    });
+    expect(outcome.error).toContain("no call row to hold the action list");
+    expect(outcome.rows).toBe(0);
+    expect(outcome.list).toEqual({ actions: [], mark: { call: false, actions: {} } });
   });
 });

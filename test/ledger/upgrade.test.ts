@@ -19,6 +19,10 @@ function twoActionCall() {
   };
 }
 
+/** How many rows of a D1 log table have `column` = `value`. */
+const logRows = async (table: string, column: string, value: string) =>
+  (await env.DB.prepare(`SELECT * FROM ${table} WHERE ${column} = ?`).bind(value).all()).results.length;
+
 /** The ledger's own tables (the runtime's `_cf_` tables left out). */
 const ledgerTables = (stub: DurableObjectStub) =>
   runInDurableObject(stub, (_i, state) =>
@@ -62,13 +66,7 @@ const PREVIOUS_SCHEMA = `
 
 describe("a ledger with per-row log flags", () => {
   it("keeps its event, and its log flags decide what the log still needs", async () => {
-    const agentId = uniqueId("agent");
-    const event = callEvent({ agent_id: agentId });
-    const stub = ledgerStub(env, agentId, event.call_id);
-    const hook = JSON.stringify({ type: "webhook", url: "https://crm.example.com/hook" });
-    const at = new Date().toISOString();
-    const logged = `dlv_${uniqueId("logged")}`;
-    const pending = `dlv_${uniqueId("pending")}`;
+    const { agentId, event, stub, hook, at, done: logged, waiting: pending } = twoActionCall();
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
       sql.exec("DROP TABLE call");
@@ -108,12 +106,10 @@ describe("a ledger with per-row log flags", () => {
 
     // A stub that saw the object reset stays broken; the alarm goes through a new one.
     expect(await runDurableObjectAlarm(ledgerStub(env, agentId, event.call_id))).toBe(true);
-    const ids = async (table: string, column: string, value: string) =>
-      (await env.DB.prepare(`SELECT * FROM ${table} WHERE ${column} = ?`).bind(value).all()).results.length;
-    expect(await ids("deliveries", "id", pending)).toBe(1);
-    expect(await ids("deliveries", "id", logged)).toBe(0);
-    expect(await ids("attempts", "delivery_id", logged)).toBe(0);
-    expect(await ids("calls", "call_id", event.call_id)).toBe(0);
+    expect(await logRows("deliveries", "id", pending)).toBe(1);
+    expect(await logRows("deliveries", "id", logged)).toBe(0);
+    expect(await logRows("attempts", "delivery_id", logged)).toBe(0);
+    expect(await logRows("calls", "call_id", event.call_id)).toBe(0);
   });
 });
 
@@ -236,12 +232,10 @@ describe("a ledger with its action list in a table of its own", () => {
 
     // The log gets what the mark says it lacks, and nothing it already has.
     expect(await runDurableObjectAlarm(fresh)).toBe(true);
-    const rows = async (table: string, column: string, value: string) =>
-      (await env.DB.prepare(`SELECT * FROM ${table} WHERE ${column} = ?`).bind(value).all()).results.length;
-    expect(await rows("deliveries", "id", waiting)).toBe(1);
-    expect(await rows("deliveries", "id", done)).toBe(0);
-    expect(await rows("attempts", "delivery_id", done)).toBe(1);
-    expect(await rows("calls", "call_id", event.call_id)).toBe(0);
+    expect(await logRows("deliveries", "id", waiting)).toBe(1);
+    expect(await logRows("deliveries", "id", done)).toBe(0);
+    expect(await logRows("attempts", "delivery_id", done)).toBe(1);
+    expect(await logRows("calls", "call_id", event.call_id)).toBe(0);
 
     expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
     const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
