@@ -61,7 +61,7 @@ describe("DELETE /calls/{call_id}", () => {
     );
     const inD1 = JSON.stringify([
       (await env.DB.prepare("SELECT * FROM deliveries WHERE call_id = ?").bind(event.call_id).all()).results,
-      (await env.DB.prepare("SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.call_id = ?").bind(event.call_id).all()).results,
+      (await env.DB.prepare("SELECT attempt_log FROM deliveries WHERE call_id = ?").bind(event.call_id).all()).results,
       (await env.DB.prepare("SELECT * FROM calls WHERE call_id = ?").bind(event.call_id).all()).results,
       (await env.DB.prepare("SELECT * FROM outbox WHERE call_id = ?").bind(event.call_id).all()).results,
     ]);
@@ -84,7 +84,7 @@ describe("DELETE /calls/{call_id}", () => {
     await consume(await pendingJobs(agentId, event.call_id), () => new Response(`rejected ${NUMBER}`, { status: 503 }));
     const logged = async () =>
       JSON.stringify(
-        (await env.DB.prepare("SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.call_id = ?").bind(event.call_id).all())
+        (await env.DB.prepare("SELECT attempt_log FROM deliveries WHERE call_id = ?").bind(event.call_id).all())
           .results,
       );
     expect(await logged()).toContain(NUMBER);
@@ -122,7 +122,7 @@ describe("DELETE /calls/{call_id}", () => {
     });
     const logged = async () =>
       JSON.stringify(
-        (await env.DB.prepare("SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.call_id = ?").bind(event.call_id).all())
+        (await env.DB.prepare("SELECT attempt_log FROM deliveries WHERE call_id = ?").bind(event.call_id).all())
           .results,
       );
     await consume(await pendingJobs(agentId, event.call_id), () => new Response(`rejected ${NUMBER}`, { status: 503 }));

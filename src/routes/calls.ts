@@ -118,9 +118,8 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const agentId = await agentOfCall(c.env, call_id, c.req.valid("query").agent_id);
       const snapshot = agentId ? await ledgerFor(c.env, agentId, call_id).snapshot() : null;
       if (!snapshot) throw new AppError("not_found", `no call "${call_id}"`);
-      const actions = await Promise.all(
-        snapshot.actions.map(async (a) => ({ ...a, attempt_log: await log.attempts(a.id) })),
-      );
+      const attempts = await log.attempts(snapshot.actions.map((a) => a.id));
+      const actions = snapshot.actions.map((a) => ({ ...a, attempt_log: attempts.get(a.id) ?? [] }));
       const { agent_templates: _templates, agent_country: _country, ...call } = snapshot.call;
       return c.json({ ...call, event: snapshot.event, raw: snapshot.raw, actions }, 200);
     },

@@ -134,9 +134,9 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { delivery_id } = c.req.valid("param");
       const log = new DeliveryLog(c.env.DB);
-      const delivery = await log.get(delivery_id);
+      const delivery = await log.withAttempts(delivery_id);
       if (!delivery) throw new AppError("not_found", `no delivery "${delivery_id}"`);
-      return c.json({ ...delivery, attempt_log: await log.attempts(delivery_id) }, 200);
+      return c.json(delivery, 200);
     },
   );
 

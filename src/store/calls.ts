@@ -27,7 +27,7 @@ function decodeCursor(cursor: string): [string, string, string] | null {
   return null;
 }
 
-/** The calls table of the D1 log: one row per call, whatever became of it. */
+/** The calls table of the D1 log: one row per call, whatever became of it, keyed in arrival order. */
 export class CallLog {
   constructor(private readonly db: D1Database) {}
 
@@ -44,7 +44,8 @@ export class CallLog {
       add("status = ?", f.status);
       // calls_by_status leaves out 'accepted' (migrations/0011): SQLite uses a partial index
       // only when the query's WHERE says its rows are in it, which `status = ?` does not. An
-      // 'accepted' filter reads calls_by_received, where nearly every row matches.
+      // 'accepted' filter reads the table itself newest first (its key starts with received_at),
+      // where nearly every row matches.
       if (f.status !== UNINDEXED_CALL_STATUS) where.push(`status != '${UNINDEXED_CALL_STATUS}'`);
     }
     if (f.since) add("received_at >= ?", f.since);

@@ -1,6 +1,5 @@
-import type { AttemptRecord } from "../schemas/delivery";
 import type { ActionType } from "../schemas/agent";
-import type { Attempt, Call, Delivery, DeliveryStatus } from "../schemas/delivery";
+import { type Attempt, type AttemptRecord, type Call, Delivery, type DeliveryStatus } from "../schemas/delivery";
 import { DELIVERY_COUNTED, deliverySettleStatement } from "./stats";
 
 export type CallRow = Call;
@@ -26,6 +25,60 @@ export interface DeliveryFilter {
   cursor?: string;
 }
 
+/** A delivery's columns as the API shows it; its row also holds its attempts and the stats' bookkeeping. */
+const DELIVERY_COLUMNS = Object.keys(Delivery.shape);
+const deliveryColumns = (table: string) => DELIVERY_COLUMNS.map((column) => `${table}.${column}`).join(", ");
+
+/** The fields an erasure strips from every logged attempt (the ledger strips the same: erasedAttempt). */
+const ERASED_ATTEMPT_FIELDS = ["error", "response_body", "provider_id", "detail"] as const;
+
+/**
+ * A delivery's attempt_log with `added` (a JSON array of attempts) merged in: an attempt number
+ * already there is replaced, and the result is ordered by number.
+ */
+const mergedAttemptLog = (stored: string, added: string) =>
+  `(SELECT json_group_array(json(value)) FROM (
+      SELECT value, json_extract(value, '$.attempt') AS n FROM json_each(${stored})
+        WHERE n NOT IN (SELECT json_extract(value, '$.attempt') FROM json_each(${added}))
+      UNION ALL SELECT value, json_extract(value, '$.attempt') AS n FROM json_each(${added})
+      ORDER BY n))`;
+
+/** Attempts as the log stores them: the API's fields, those without a value left out. */
+export function storedAttempts(attempts: LoggedAttempt[]): string {
+  const sorted = [...attempts].sort((a, b) => a.number - b.number);
+  return JSON.stringify(
+    sorted.map(({ number, record: r }) => ({
+      attempt: number,
+      started_at: r.started_at,
+      duration_ms: r.duration_ms,
+      outcome: r.outcome,
+      status_code: r.status_code,
+      error: r.error,
+      response_body: r.response_body,
+      provider: r.provider,
+      provider_id: r.provider_id,
+      detail: r.detail,
+    })),
+  );
+}
+
+/** A stored attempt_log as the API shows it: every field present, null where it has no value. */
+export function attemptLog(stored: string): AttemptRow[] {
+  const entries = JSON.parse(stored) as Partial<AttemptRow>[];
+  return entries.map((a) => ({
+    attempt: a.attempt ?? 0,
+    started_at: a.started_at ?? "",
+    duration_ms: a.duration_ms ?? 0,
+    outcome: a.outcome ?? "unknown",
+    status_code: a.status_code ?? null,
+    error: a.error ?? null,
+    response_body: a.response_body ?? null,
+    provider: a.provider ?? null,
+    provider_id: a.provider_id ?? null,
+    detail: a.detail ?? null,
+  }));
+}
+
 /** The status deliveries_by_status leaves out, being that of nearly every delivery. */
 const UNINDEXED_DELIVERY_STATUS = "delivered" satisfies DeliveryStatus;
 
@@ -42,31 +95,43 @@ function decodeCursor(cursor: string): [string, string] | null {
   return null;
 }
 
-/** The D1 delivery log: one row per action of a call, one row per attempt. */
+/** The D1 delivery log: one row per call, one per action of a call, holding that action's attempts. */
 export class DeliveryLog {
   constructor(private readonly db: D1Database) {}
 
   /**
    * Mirrors what the ledger has not yet confirmed, in one batch (one transaction): the call
-   * row once, each changed action, each new attempt, and an erasure of the attempts logged. An
-   * action row is only replaced by a newer version, so batches that land out of order cannot
-   * roll the log back. A settle is counted into the hourly stats in the same batch, once
-   * (src/store/stats.ts).
+   * row once, each changed action with its new attempts, and an erasure of the attempts logged.
+   * An action row (attempts included) is only replaced by a newer version, so batches that land
+   * out of order cannot roll the log back or bring back what an erasure stripped. A settle is
+   * counted into the hourly stats in the same batch, once (src/store/stats.ts).
    */
   async write(entry: { call?: CallRow; actions: ActionRow[]; attempts: LoggedAttempt[]; erase?: string[] }): Promise<void> {
     const statements: D1PreparedStatement[] = [];
     if (entry.call) statements.push(this.callStatement(entry.call));
+    const attemptsOf = new Map<string, LoggedAttempt[]>();
+    for (const a of entry.attempts) attemptsOf.set(a.deliveryId, [...(attemptsOf.get(a.deliveryId) ?? []), a]);
     for (const action of entry.actions) {
       // Before the upsert: it compares with the row as stored until then.
       const settle = deliverySettleStatement(this.db, action);
       if (settle) statements.push(settle);
-      statements.push(this.actionStatement(action));
+      statements.push(this.actionStatement(action, attemptsOf.get(action.id) ?? []));
+      attemptsOf.delete(action.id);
     }
-    for (const attempt of entry.attempts) statements.push(this.attemptStatement(attempt));
+    // Attempts of an action whose row the log has at this version already (a ledger carried over
+    // from an earlier release can hold such): merged into the row as it is.
+    for (const [id, attempts] of attemptsOf) {
+      statements.push(
+        this.db.prepare(`UPDATE deliveries SET attempt_log = ${mergedAttemptLog("deliveries.attempt_log", "?1")} WHERE id = ?2`).bind(storedAttempts(attempts), id),
+      );
+    }
     // An erasure: the deliveries' attempts keep only their outcome, status and timing.
+    const erased = ERASED_ATTEMPT_FIELDS.map((field) => `'$.${field}'`).join(", ");
     for (const id of entry.erase ?? []) {
       statements.push(
-        this.db.prepare("UPDATE attempts SET error = NULL, response_body = NULL, provider_id = NULL, detail = NULL WHERE delivery_id = ?").bind(id),
+        this.db
+          .prepare(`UPDATE deliveries SET attempt_log = (SELECT json_group_array(json_remove(value, ${erased})) FROM json_each(attempt_log)) WHERE id = ?`)
+          .bind(id),
       );
     }
     if (statements.length > 0) await this.db.batch(statements);
@@ -77,21 +142,22 @@ export class DeliveryLog {
       .prepare(
         `INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (agent_id, call_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+         ON CONFLICT (received_at, agent_id, call_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
            action_count = excluded.action_count`,
       )
       .bind(call.call_id, call.agent_id, call.status, call.reason, call.action_count, call.ended_at, call.received_at);
   }
 
-  private actionStatement(a: ActionRow): D1PreparedStatement {
+  private actionStatement(a: ActionRow, attempts: LoggedAttempt[]): D1PreparedStatement {
     return this.db
       .prepare(
         `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status,
-           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version, run, ${DELIVERY_COUNTED.columns})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           attempts, last_status, last_error, next_attempt_at, created_at, updated_at, version, run, attempt_log, ${DELIVERY_COUNTED.columns})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, provider = excluded.provider,
            last_status = excluded.last_status, last_error = excluded.last_error,
            next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, version = excluded.version,
+           attempt_log = ${mergedAttemptLog("deliveries.attempt_log", "excluded.attempt_log")},
            ${DELIVERY_COUNTED.onConflict}
          WHERE excluded.version > deliveries.version`,
       )
@@ -112,40 +178,18 @@ export class DeliveryLog {
         a.updated_at,
         a.version,
         a.run,
+        storedAttempts(attempts),
         ...DELIVERY_COUNTED.insertValues(a),
       );
   }
 
-  private attemptStatement({ deliveryId, number, record: r }: LoggedAttempt): D1PreparedStatement {
-    return this.db
-      .prepare(
-        `INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code, error,
-           response_body, provider, provider_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(
-        deliveryId,
-        number,
-        r.started_at,
-        r.duration_ms,
-        r.outcome,
-        r.status_code ?? null,
-        r.error ?? null,
-        r.response_body ?? null,
-        r.provider ?? null,
-        r.provider_id ?? null,
-        r.detail ?? null,
-      );
-  }
-
   /**
-   * Deletes log rows of calls received before `cutoff` (ISO 8601), attempts first so none is
-   * left without its delivery. Active deliveries are kept whatever their age.
+   * Deletes log rows of calls received before `cutoff` (ISO 8601), a delivery with its attempts.
+   * Active deliveries are kept whatever their age, and with them their call.
    */
   async deleteOlderThan(cutoff: string): Promise<void> {
-    const old = "SELECT id FROM deliveries WHERE created_at < ?1 AND status NOT IN ('pending', 'retrying')";
     await this.db.batch([
-      this.db.prepare(`DELETE FROM attempts WHERE delivery_id IN (${old})`).bind(cutoff),
-      this.db.prepare(`DELETE FROM deliveries WHERE id IN (${old})`).bind(cutoff),
+      this.db.prepare("DELETE FROM deliveries WHERE created_at < ?1 AND status NOT IN ('pending', 'retrying')").bind(cutoff),
       this.db
         .prepare(
           `DELETE FROM calls WHERE received_at < ?1
@@ -157,21 +201,38 @@ export class DeliveryLog {
   }
 
   async get(id: string): Promise<ActionRow | null> {
-    return this.db.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<ActionRow>();
+    return this.db.prepare(`SELECT ${deliveryColumns("deliveries")} FROM deliveries WHERE id = ?`).bind(id).first<ActionRow>();
   }
 
-  async attempts(deliveryId: string): Promise<AttemptRow[]> {
-    const { results } = await this.db
-      .prepare("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt")
-      .bind(deliveryId)
-      .all<AttemptRow>();
-    return results;
+  /** A delivery with its attempts, oldest first. */
+  async withAttempts(id: string): Promise<(ActionRow & { attempt_log: AttemptRow[] }) | null> {
+    const row = await this.db
+      .prepare(`SELECT ${deliveryColumns("deliveries")}, attempt_log FROM deliveries WHERE id = ?`)
+      .bind(id)
+      .first<ActionRow & { attempt_log: string }>();
+    return row ? { ...row, attempt_log: attemptLog(row.attempt_log) } : null;
+  }
+
+  /** The attempts of each of these deliveries, oldest first; none for a delivery the log lacks. */
+  async attempts(ids: string[]): Promise<Map<string, AttemptRow[]>> {
+    const found = new Map<string, AttemptRow[]>(ids.map((id) => [id, []]));
+    // D1 binds at most 100 parameters per statement; a call re-run many times has more actions.
+    const reads: D1PreparedStatement[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const some = ids.slice(i, i + 100);
+      reads.push(this.db.prepare(`SELECT id, attempt_log FROM deliveries WHERE id IN (${some.map(() => "?").join(", ")})`).bind(...some));
+    }
+    if (reads.length === 0) return found;
+    for (const { results } of await this.db.batch<{ id: string; attempt_log: string }>(reads)) {
+      for (const row of results) found.set(row.id, attemptLog(row.attempt_log));
+    }
+    return found;
   }
 
   /** Calls with this id, across agents (call ids are the platform's, unique per agent). */
   async callsById(callId: string): Promise<CallRow[]> {
     const { results } = await this.db
-      .prepare("SELECT * FROM calls WHERE call_id = ? ORDER BY received_at DESC")
+      .prepare("SELECT call_id, agent_id, status, reason, action_count, ended_at, received_at FROM calls WHERE call_id = ? ORDER BY received_at DESC")
       .bind(callId)
       .all<CallRow>();
     return results;
@@ -209,8 +270,9 @@ export class DeliveryLog {
     if (f.call_id) {
       // A call's deliveries have no index of their own (migrations/0012): the call (one per
       // agent) gives their agent and created_at, which deliveries_by_agent finds. CROSS JOIN
-      // keeps calls the outer loop.
-      from = "calls CROSS JOIN deliveries";
+      // keeps calls the outer loop, and INDEXED BY keeps it on the call's id (a call or two)
+      // when an agent is given too, rather than on every call of the agent.
+      from = "calls INDEXED BY calls_by_call_id CROSS JOIN deliveries";
       add("calls.call_id = ?", f.call_id);
       if (f.agent_id) add("calls.agent_id = ?", f.agent_id);
       where.push(
@@ -234,7 +296,7 @@ export class DeliveryLog {
       where.push("(deliveries.created_at < ? OR (deliveries.created_at = ? AND deliveries.id < ?))");
       args.push(after[0], after[0], after[1]);
     }
-    const sql = `SELECT deliveries.* FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    const sql = `SELECT ${deliveryColumns("deliveries")} FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
                  ORDER BY deliveries.created_at DESC, deliveries.id DESC LIMIT ?`;
     const { results } = await this.db
       .prepare(sql)

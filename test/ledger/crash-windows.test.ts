@@ -219,7 +219,7 @@ describe("5. the delivery log", () => {
     vi.mocked(db.batch).mockRestore();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await log.get(job!.delivery_id)).toMatchObject({ status: "delivered", attempts: 1 });
-    expect(await log.attempts(job!.delivery_id)).toHaveLength(1);
+    expect((await log.attempts([job!.delivery_id])).get(job!.delivery_id)).toHaveLength(1);
   });
 
   it("an older copy of a delivery never overwrites a newer one", async () => {

@@ -12,10 +12,9 @@ async function seed(callId: string, receivedAt: string, status: string) {
       "INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at) VALUES (?, 'agent_ret', 'accepted', NULL, 1, NULL, ?)",
     ).bind(callId, receivedAt),
     env.DB.prepare(
-      `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status, attempts, created_at, updated_at, version)
-       VALUES (?, ?, 'agent_ret', 0, 'sms', 'outbox', NULL, ?, 1, ?, ?, 1)`,
-    ).bind(id, callId, status, receivedAt, receivedAt),
-    env.DB.prepare("INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome) VALUES (?, 1, ?, 5, 'delivered')").bind(id, receivedAt),
+      `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status, attempts, created_at, updated_at, version, attempt_log)
+       VALUES (?, ?, 'agent_ret', 0, 'sms', 'outbox', NULL, ?, 1, ?, ?, 1, json_array(json_object('attempt', 1, 'started_at', ?, 'duration_ms', 5, 'outcome', 'delivered')))`,
+    ).bind(id, callId, status, receivedAt, receivedAt, receivedAt),
     env.DB.prepare(
       "INSERT INTO outbox (id, delivery_id, idempotency_key, call_id, agent_id, kind, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, 'agent_ret', 'sms', NULL, NULL, '{}', ?)",
     ).bind(`obx_${callId}`, id, id, callId, receivedAt),
@@ -35,7 +34,6 @@ describe("retention", () => {
     await worker.scheduled!(createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }), env, createExecutionContext());
 
     expect(await count("SELECT COUNT(*) AS n FROM deliveries WHERE id = ?", old)).toBe(0);
-    expect(await count("SELECT COUNT(*) AS n FROM attempts WHERE delivery_id = ?", old)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM calls WHERE call_id = substr(?, 5)", old)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM outbox WHERE delivery_id = ?", old)).toBe(0);
     for (const kept of [active, recent]) {

@@ -154,7 +154,7 @@ export function registerCallPages(dashboard: Hono<DashboardEnv>) {
     const agentId = given.success ? given.data : sameId[0]?.agent_id;
     const snapshot = agentId ? await ledgerFor(c.env, agentId, callId).snapshot() : null;
     if (!agentId || !snapshot) throw new AppError("not_found", `no call "${callId}"`);
-    const attempts = await Promise.all(snapshot.actions.map((a) => log.attempts(a.id)));
+    const attempts = await log.attempts(snapshot.actions.map((a) => a.id));
     const { call, event } = snapshot;
     const callerName = typeof event.metadata?.caller_name === "string" ? event.metadata.caller_name : null;
     const back = here(c);
@@ -250,7 +250,7 @@ export function registerCallPages(dashboard: Hono<DashboardEnv>) {
                 </p>
               ) : null}
               {action.last_error ? <p class="error">{action.last_error}</p> : null}
-              <AttemptTable attempts={attempts[i] ?? []} />
+              <AttemptTable attempts={attempts.get(action.id) ?? []} />
               {REPLAYABLE.has(action.status) ? (
                 <div class="actions">
                   <ReplayButton deliveryId={action.id} csrf={c.var.csrf} back={`${back}#${action.id}`} />
