@@ -24,6 +24,7 @@
 //   npm run bench -- --duration 5 --connections 20   shorter rounds
 //   npm run bench -- --only bare                      just the baseline (checks the harness)
 //   npm run bench -- --only do-floor                  just the per-call Durable Object floor
+//   npm run bench -- --only do-floor,relay            the relay beside its floor, side by side
 //   npm run bench -- --only relay-sharded             just the sharded relay
 //   npm run bench -- --only relay --profile           where the relay's time goes during the burst
 
@@ -77,7 +78,7 @@ const OPTIONS = {
   "cost-events": { type: "string", default: "300", help: "seed-agent events whose billable operations are metered (0 skips it)" },
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
-  only: { type: "string", help: `one of ${TARGETS.join(", ")}: benchmark one target` },
+  only: { type: "string", help: `one or more of ${TARGETS.join(", ")}, comma-separated: benchmark just those` },
   profile: { type: "boolean", default: false, help: "profile each relay during its burst: top functions, and a .cpuprofile kept in the run's directory" },
   "state-dir": { type: "string", help: "where each run keeps its Workers' local state and logs (default bench/.state)" },
   "keep-state": { type: "boolean", default: false, help: "keep the run's directory (logs, local D1) afterwards" },
@@ -93,7 +94,7 @@ async function main() {
   keepState = settings.keepState;
   runDir = createRunDir(settings.stateDir);
   const secrets = benchSecrets();
-  const targets = settings.only ? [settings.only] : TARGETS;
+  const targets = settings.only ? TARGETS.filter((t) => settings.only.includes(t)) : TARGETS;
   const relays = targets.filter(isRelay);
 
   const builds = {};
@@ -158,7 +159,10 @@ function readSettings() {
     if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
     return value;
   };
-  if (values.only && !TARGETS.includes(values.only)) throw new Error(`--only takes ${TARGETS.join(", ")}`);
+  const only = values.only?.split(",").map((t) => t.trim());
+  if (only && (only.length === 0 || !only.every((t) => TARGETS.includes(t)))) {
+    throw new Error(`--only takes one or more of ${TARGETS.join(", ")}, separated by commas`);
+  }
   return {
     durationSeconds: number("duration", 1),
     connections: number("connections", 1),
@@ -169,7 +173,7 @@ function readSettings() {
     costEvents: number("cost-events", 0),
     concurrency: number("concurrency", 1),
     timeout: number("timeout", 1),
-    only: values.only ?? null,
+    only: only ?? null,
     profile: values.profile,
     stateDir: path.resolve(values["state-dir"] ?? DEFAULT_STATE_DIR),
     // A profile is only of use if its file outlives the run.

@@ -124,7 +124,7 @@ function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: Clo
  * The relay's CallLedger over one call's view of a shard. The runtime lets only a real object
  * state construct a Durable Object, so the ledger is given what its constructor would set up
  * (src/ledger/call-ledger.ts): its state and metered env, its metered SQL, its alarm as stored,
- * nothing staged, no log write under way, chunk tables that exist. Its schema is the shard's,
+ * nothing staged, no log write under way, a call table and chunk tables that exist. Its schema is the shard's,
  * already there.
  */
 export function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, alarmAt: number | null): CallLedger {
@@ -136,7 +136,9 @@ export function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, ala
     staged: null,
     stagedDirty: false,
     logWrites: Promise.resolve(),
-    // The shard has chunk tables; whether a call has rows in them is for its statements to find.
+    // The shard has the call table and chunk tables; whether a call has rows in them is for its
+    // statements to find.
+    hasTable: true,
     chunkTables: true,
   };
   return Object.create(CallLedger.prototype, Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { value, writable: true, enumerable: true }]))) as CallLedger;

@@ -27,7 +27,7 @@ async function deliveredCall() {
   const ledger = ledgerFor(env, agentId, event.call_id);
   const claim = await ledger.claim(0, 1);
   await ledger.recordAll([{ index: 0, token: (claim as { token: number }).token, attempt: { outcome: "delivered", started_at: new Date().toISOString(), duration_ms: 5 } }]);
-  return { stub: ledgerStub(env, agentId, event.call_id), ledger };
+  return { stub: ledgerStub(env, agentId, event.call_id), ledger, agentId, callId: event.call_id };
 }
 
 describe("ledger watchdog", () => {
@@ -92,7 +92,7 @@ describe("ledger watchdog", () => {
   });
 
   it("deletes a settled call's ledger when its retention ends", async () => {
-    const { stub, ledger } = await deliveredCall();
+    const { stub, ledger, agentId, callId } = await deliveredCall();
     await runInDurableObject(stub, (_i, state) => {
       editActions(state, () => ({ updated_at: new Date(Date.now() - 31 * 86_400_000).toISOString() }));
       state.storage.sql.exec("UPDATE call SET received_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
@@ -100,6 +100,20 @@ describe("ledger watchdog", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await ledger.snapshot()).toBeNull();
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    // Nothing is written back: the table comes again only with a call, and the same call posted
+    // again is a new one.
+    const tables = () =>
+      runInDurableObject(stub, (_i, state) =>
+        state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
+          .toArray()
+          .map((t) => t.name),
+      );
+    expect(await tables()).toEqual([]);
+    const again = await postEvent(callEvent({ agent_id: agentId, call_id: callId }));
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { status: string }).status).toBe("accepted");
+    expect(await tables()).toEqual(["call"]);
   });
 
   it("an alarm left behind by a retention cut off after deleting the data clears itself", async () => {

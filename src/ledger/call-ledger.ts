@@ -170,14 +170,19 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * it has not created one since. Spares a schema lookup for each text a new call stores.
    */
   private chunkTables = true;
+  /**
+   * False until this object holds a call: its table is created by the write that stores the
+   * call, in the same commit, and a request about a call it never had writes nothing.
+   */
+  private hasTable = true;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, metered(env));
     this.sql = meterSql(env, ctx.storage.sql);
-    // A ledger that has just created its table has no alarm worth reading (one left behind by a
-    // deleted ledger finds nothing when it fires, or is replaced by the first arm), so a new
-    // call's first request goes ahead without waiting on storage.
-    if (this.createSchema() === "created") return;
+    // A ledger without its table has no alarm worth reading (one left behind by a deleted
+    // ledger finds nothing when it fires, or is replaced by the first arm), so a new call's
+    // first request goes ahead without waiting on storage.
+    if (this.loadSchema() === "absent") return;
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -198,8 +203,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     const dueAt = Math.max(now, options.holdUntil ?? now);
     const list = newList(newActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt }));
-    // The call and its actions are one row: one written.
+    // The call and its actions are one row: one written, with the table if it is the first.
     this.ctx.storage.transactionSync(() => {
+      this.createTable();
       this.sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, actions, log_progress) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
@@ -531,7 +537,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       // and clears itself; the other order could strand the data with no alarm to delete it.
       await this.ctx.storage.deleteAll();
       await this.ctx.storage.deleteAlarm();
-      this.createSchema();
+      this.hasTable = false;
+      this.chunkTables = false;
       this.alarmAt = null;
       return;
     }
@@ -578,7 +585,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private batch<T>(fn: () => T): T {
     if (this.staged) return fn();
     return this.ctx.storage.transactionSync(() => {
-      this.staged = readList(this.sql);
+      this.staged = this.readStoredList();
       this.stagedDirty = false;
       try {
         const result = fn();
@@ -596,7 +603,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   private saveList(change: Partial<ActionList>): void {
     if (!this.staged) {
-      writeList(this.sql, { ...readList(this.sql), ...change });
+      writeList(this.sql, { ...this.readStoredList(), ...change });
       return;
     }
     this.staged = { ...this.staged, ...change };
@@ -605,7 +612,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   /** The list as stored, or as the running batch has it; a copy the caller may change. */
   private list(): ActionList {
-    return this.staged ? structuredClone(this.staged) : readList(this.sql);
+    return this.staged ? structuredClone(this.staged) : this.readStoredList();
   }
 
   /** Sets the alarm from the stored state. Called, not awaited, right after each commit. */
@@ -743,17 +750,18 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /**
-   * A new ledger creates its table; one written by an earlier release is brought up to date
-   * once. Listing the tables is the only work an up-to-date one does.
+   * A ledger written by an earlier release is brought up to date once; a new one has no table
+   * yet (the call's first write creates it). Listing the tables is the only work an up-to-date
+   * one does.
    */
-  private createSchema(): "created" | "loaded" {
+  private loadSchema(): "absent" | "loaded" {
     const tables = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((t) => t.name));
     this.chunkTables = [...tables].some((name) => name.endsWith("_chunks"));
-    const earlier = tables.has("action_list") || tables.has("actions");
-    if (tables.has("call") && !earlier) return "loaded";
+    this.hasTable = tables.has("call");
+    if (!this.hasTable) return "absent";
+    if (!tables.has("action_list") && !tables.has("actions")) return "loaded";
     return this.ctx.storage.transactionSync(() => {
       this.sql.exec(SCHEMA);
-      if (!tables.has("call")) return "created";
       for (const statement of ADDED_COLUMNS) {
         try {
           this.sql.exec(statement);
@@ -765,6 +773,13 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       else if (tables.has("actions")) this.buildActionList(tables);
       return "loaded";
     });
+  }
+
+  /** Creates the call's table, inside the write that stores the call. */
+  private createTable(): void {
+    if (this.hasTable) return;
+    this.sql.exec(SCHEMA);
+    this.hasTable = true;
   }
 
   /** The release before kept the action list in a table of its own: it moves into the call's row. */
@@ -850,6 +865,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private callRow(): LedgerCall | null {
+    if (!this.hasTable) return null;
     const row = this.sql
       .exec<Omit<LedgerCall, "action_count">>(
         "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at FROM call WHERE id = 1",
@@ -888,6 +904,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   /** A text column's value; ledgers from before the columns keep it in the chunk table. */
   private readText(column: TextColumn): string | null {
+    if (!this.hasTable) return null;
     const inline = this.sql.exec<{ text: string | null }>(`SELECT ${column} AS text FROM call WHERE id = 1`).toArray()[0]?.text ?? null;
     if (inline !== null) return inline;
     const table = `${column}_chunks`;
@@ -901,8 +918,13 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
   }
 
+  /** The list as stored: none before the call is. */
+  private readStoredList(): ActionList {
+    return this.hasTable ? readList(this.sql) : newList([]);
+  }
+
   private storedActions(): StoredAction[] {
-    return this.staged ? [...this.staged.actions] : readList(this.sql).actions;
+    return this.staged ? [...this.staged.actions] : this.readStoredList().actions;
   }
 
   private storedAction(index: number): StoredAction | undefined {

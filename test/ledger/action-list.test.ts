@@ -54,6 +54,8 @@ describe("the action list's row", () => {
     const stub = ledgerStub(env, uniqueId("agent"), uniqueId("call"));
     const outcome = await runInDurableObject(stub, (_i, state) => {
       const sql = state.storage.sql;
+      // A call table without the call's row (the ledger creates the table with the row).
+      sql.exec("CREATE TABLE call (id INTEGER PRIMARY KEY, actions TEXT, log_progress TEXT)");
       let error: unknown = null;
       try {
         writeList(sql, { actions: [], mark: { call: true, actions: {} } });
@@ -65,5 +67,22 @@ describe("the action list's row", () => {
     expect(outcome.error).toContain("no call row to hold the action list");
     expect(outcome.rows).toBe(0);
     expect(outcome.list).toEqual({ actions: [], mark: { call: false, actions: {} } });
+  });
+
+  it("is created with the call: a ledger asked about a call it never had writes nothing", async () => {
+    const agentId = uniqueId("agent");
+    const callId = uniqueId("call");
+    const stub = ledgerStub(env, agentId, callId);
+    expect(await stub.snapshot()).toBeNull();
+    expect(await stub.claimAll([{ index: 0, generation: 1 }])).toEqual([{ ok: false, reason: expect.any(String) }]);
+    const stored = await runInDurableObject(stub, (_i, state) => ({
+      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray(),
+    }));
+    expect(stored.tables).toEqual([]);
+
+    // The call's first write creates the table and stores the call: one commit.
+    const accepted = await stub.accept(callEvent({ agent_id: agentId, call_id: callId }), null, new Date().toISOString());
+    expect(accepted.status).toBe("accepted");
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT call_id FROM call").toArray())).toEqual([{ call_id: callId }]);
   });
 });

@@ -70,7 +70,7 @@ describe("a ledger with per-row log flags", () => {
     const { agentId, event, stub, hook, at, done: logged, waiting: pending } = twoActionCall();
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE call");
+      sql.exec("DROP TABLE IF EXISTS call");
       sql.exec(PREVIOUS_SCHEMA);
       sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, logged) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, 1)",
@@ -139,7 +139,7 @@ describe("a ledger with a row per action", () => {
     const { agentId, event, stub, hook, at, done, waiting } = twoActionCall();
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE call");
+      sql.exec("DROP TABLE IF EXISTS call");
       sql.exec(ROW_PER_ACTION_SCHEMA);
       const mark = { call: true, actions: { 0: 2, 1: 1 }, attempts: { 0: 1 } };
       sql.exec(
@@ -213,7 +213,7 @@ describe("a ledger with its action list in a table of its own", () => {
     const actions = [{ ...action(0, done, "delivered", 2), unlogged: [{ number: 1, record: attempt }] }, action(1, waiting, "pending", 1)];
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE call");
+      sql.exec("DROP TABLE IF EXISTS call");
       sql.exec(ACTION_LIST_TABLE_SCHEMA);
       sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, event) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, ?)",
