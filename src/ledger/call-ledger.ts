@@ -172,7 +172,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private chunkTables = true;
   /**
    * False until this object holds a call: its table is created by the write that stores the
-   * call, in the same commit, and a request about a call it never had writes nothing.
+   * call, in the same commit, and a request about a call it never had writes no row.
    */
   private hasTable = true;
 
