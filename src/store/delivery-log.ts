@@ -82,13 +82,39 @@ export function attemptLog(stored: string): AttemptRow[] {
 /** The status deliveries_by_status leaves out, being that of nearly every delivery. */
 const UNINDEXED_DELIVERY_STATUS = "delivered" satisfies DeliveryStatus;
 
-const encodeCursor = (row: ActionRow) => btoa(JSON.stringify([row.created_at, row.id]));
-function decodeCursor(cursor: string): [string, string] | null {
+/** The terms joining a call's row to its deliveries' rows (see list). */
+const DELIVERIES_OF_CALL =
+  "deliveries.agent_id = calls.agent_id AND deliveries.created_at = calls.received_at AND deliveries.call_id = calls.call_id";
+
+/** A list's statement, and what its cursor holds of a row: the columns it is ordered by. */
+interface ListQuery {
+  sql: string;
+  args: unknown[];
+  cursorOf: (row: ActionRow) => string[];
+}
+
+/** A WHERE clause built term by term, with its arguments in order. */
+class Where {
+  private readonly terms: string[] = [];
+  readonly args: unknown[] = [];
+
+  add(term: string, ...args: unknown[]): void {
+    this.terms.push(term);
+    this.args.push(...args);
+  }
+
+  clause(): string {
+    return this.terms.length > 0 ? `WHERE ${this.terms.join(" AND ")}` : "";
+  }
+}
+
+const encodeCursor = (values: string[]) => btoa(JSON.stringify(values));
+
+/** A cursor of the list it was made for (its length says which), or null. */
+function decodeCursor(cursor: string, length: number): string[] | null {
   try {
     const value = JSON.parse(atob(cursor)) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) {
-      return value as [string, string];
-    }
+    if (Array.isArray(value) && value.length === length && value.every((v) => typeof v === "string")) return value as string[];
   } catch {
     // fall through: an unreadable cursor is the caller's mistake, reported by the route
   }
@@ -189,7 +215,14 @@ export class DeliveryLog {
    */
   async deleteOlderThan(cutoff: string): Promise<void> {
     await this.db.batch([
-      this.db.prepare("DELETE FROM deliveries WHERE created_at < ?1 AND status NOT IN ('pending', 'retrying')").bind(cutoff),
+      // Old calls by the calls key, their deliveries by deliveries_by_agent (see list).
+      this.db
+        .prepare(
+          `DELETE FROM deliveries WHERE id IN (
+             SELECT deliveries.id FROM calls CROSS JOIN deliveries
+             WHERE calls.received_at < ?1 AND ${DELIVERIES_OF_CALL} AND deliveries.status NOT IN ('pending', 'retrying'))`,
+        )
+        .bind(cutoff),
       this.db
         .prepare(
           `DELETE FROM calls WHERE received_at < ?1
@@ -258,14 +291,31 @@ export class DeliveryLog {
     return results;
   }
 
-  /** Newest first, keyset-paginated on (created_at, id). Returns null for an unreadable cursor. */
+  /**
+   * Newest first, keyset-paginated. Returns null for an unreadable cursor.
+   *
+   * A delivery's created_at is its call's received_at, and its call's row outlives it
+   * (migrations/0012), so deliveries have no time index of their own (migrations/0015): a list
+   * narrowed by a call, an agent or a rare status reads that index of deliveries; any other
+   * reads the calls table in its key's order, newest first, and each call's deliveries in
+   * deliveries_by_agent.
+   */
   async list(f: DeliveryFilter): Promise<{ deliveries: ActionRow[]; next_cursor: string | null } | null> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      where.push(clause);
-      args.push(value);
-    };
+    const rareStatus = f.status !== undefined && f.status !== UNINDEXED_DELIVERY_STATUS;
+    const query = f.call_id || f.agent_id || rareStatus ? this.listQuery(f) : this.listThroughCalls(f);
+    if (!query) return null;
+    const { results } = await this.db
+      .prepare(query.sql)
+      .bind(...query.args, f.limit + 1)
+      .all<ActionRow>();
+    const page = results.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { deliveries: page, next_cursor: results.length > f.limit && last ? encodeCursor(query.cursorOf(last)) : null };
+  }
+
+  /** A list led by an index of deliveries: of the call's (through the call), the agent's, or a status's. */
+  private listQuery(f: DeliveryFilter): ListQuery | null {
+    const q = new Where();
     let from = "deliveries";
     if (f.call_id) {
       // A call's deliveries have no index of their own (migrations/0012): the call (one per
@@ -273,36 +323,54 @@ export class DeliveryLog {
       // keeps calls the outer loop, and INDEXED BY keeps it on the call's id (a call or two)
       // when an agent is given too, rather than on every call of the agent.
       from = "calls INDEXED BY calls_by_call_id CROSS JOIN deliveries";
-      add("calls.call_id = ?", f.call_id);
-      if (f.agent_id) add("calls.agent_id = ?", f.agent_id);
-      where.push(
-        "deliveries.agent_id = calls.agent_id AND deliveries.created_at = calls.received_at AND deliveries.call_id = calls.call_id",
-      );
+      q.add("calls.call_id = ?", f.call_id);
+      if (f.agent_id) q.add("calls.agent_id = ?", f.agent_id);
+      q.add(DELIVERIES_OF_CALL);
     }
     if (f.status) {
-      add("deliveries.status = ?", f.status);
+      q.add("deliveries.status = ?", f.status);
       // deliveries_by_status leaves out 'delivered' (migrations/0011): SQLite uses a partial
       // index only when the query's WHERE says its rows are in it, which `status = ?` does not.
-      // A 'delivered' filter reads deliveries_by_created, where nearly every row matches.
-      if (f.status !== UNINDEXED_DELIVERY_STATUS) where.push(`deliveries.status != '${UNINDEXED_DELIVERY_STATUS}'`);
+      if (f.status !== UNINDEXED_DELIVERY_STATUS) q.add(`deliveries.status != '${UNINDEXED_DELIVERY_STATUS}'`);
     }
-    if (f.type) add("deliveries.action_type = ?", f.type);
-    if (f.agent_id) add("deliveries.agent_id = ?", f.agent_id);
-    if (f.since) add("deliveries.created_at >= ?", f.since);
-    if (f.until) add("deliveries.created_at < ?", f.until);
+    if (f.type) q.add("deliveries.action_type = ?", f.type);
+    if (f.agent_id) q.add("deliveries.agent_id = ?", f.agent_id);
+    if (f.since) q.add("deliveries.created_at >= ?", f.since);
+    if (f.until) q.add("deliveries.created_at < ?", f.until);
     if (f.cursor) {
-      const after = decodeCursor(f.cursor);
+      const after = decodeCursor(f.cursor, 2);
       if (!after) return null;
-      where.push("(deliveries.created_at < ? OR (deliveries.created_at = ? AND deliveries.id < ?))");
-      args.push(after[0], after[0], after[1]);
+      const [createdAt, id] = after;
+      q.add("(deliveries.created_at < ? OR (deliveries.created_at = ? AND deliveries.id < ?))", createdAt, createdAt, id);
     }
-    const sql = `SELECT ${deliveryColumns("deliveries")} FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-                 ORDER BY deliveries.created_at DESC, deliveries.id DESC LIMIT ?`;
-    const { results } = await this.db
-      .prepare(sql)
-      .bind(...args, f.limit + 1)
-      .all<ActionRow>();
-    const page = results.slice(0, f.limit);
-    return { deliveries: page, next_cursor: results.length > f.limit ? encodeCursor(page[page.length - 1]!) : null };
+    return {
+      sql: `SELECT ${deliveryColumns("deliveries")} FROM ${from} ${q.clause()} ORDER BY deliveries.created_at DESC, deliveries.id DESC LIMIT ?`,
+      args: q.args,
+      cursorOf: (row) => [row.created_at, row.id],
+    };
+  }
+
+  /** A list led by the calls table's key, newest first: unfiltered, delivered, by type, by time. */
+  private listThroughCalls(f: DeliveryFilter): ListQuery | null {
+    const q = new Where();
+    q.add(DELIVERIES_OF_CALL);
+    if (f.status) q.add("deliveries.status = ?", f.status);
+    if (f.type) q.add("deliveries.action_type = ?", f.type);
+    if (f.since) q.add("calls.received_at >= ?", f.since);
+    if (f.until) q.add("calls.received_at < ?", f.until);
+    if (f.cursor) {
+      const after = decodeCursor(f.cursor, 4);
+      if (!after) return null;
+      const [receivedAt, agentId, callId, id] = after;
+      // The first term is a range of the calls key; the second steps past the cursor's own call.
+      q.add("(calls.received_at, calls.agent_id, calls.call_id) <= (?, ?, ?)", receivedAt, agentId, callId);
+      q.add("((calls.received_at, calls.agent_id, calls.call_id) < (?, ?, ?) OR deliveries.id < ?)", receivedAt, agentId, callId, id);
+    }
+    return {
+      sql: `SELECT ${deliveryColumns("deliveries")} FROM calls CROSS JOIN deliveries ${q.clause()}
+            ORDER BY calls.received_at DESC, calls.agent_id DESC, calls.call_id DESC, deliveries.id DESC LIMIT ?`,
+      args: q.args,
+      cursorOf: (row) => [row.created_at, row.agent_id, row.call_id, row.id],
+    };
   }
 }

@@ -107,6 +107,17 @@ function delivery(at: number, over: Partial<Delivery> = {}): Delivery {
 
 const FAILED = { status: "failed", last_status: 400, last_error: "HTTP 400" } as const;
 
+/** The call row a delivery belongs to, as the ledger logs it beside the delivery. */
+const callOf = (d: Delivery): Call => ({
+  call_id: d.call_id,
+  agent_id: d.agent_id,
+  status: "accepted",
+  reason: null,
+  action_count: 1,
+  ended_at: null,
+  received_at: d.created_at,
+});
+
 function call(at: number, over: Partial<Call> = {}): Call {
   return {
     call_id: uniqueId("call"),
@@ -139,14 +150,46 @@ describe("deliveries_by_status is partial, and the delivery list still reads an 
     expectListPlan(await deliveryListPlan({ agent_id: "agent_abc123", status: "failed" }), /^SEARCH deliveries USING INDEX deliveries_by_status \(status=\?\)$/);
   });
 
-  it("reads the time index, newest first, for delivered or no status", async () => {
-    expectListPlan(await deliveryListPlan({ status: "delivered" }), /^SCAN deliveries USING INDEX deliveries_by_created$/);
-    expectListPlan(await deliveryListPlan({}), /^SCAN deliveries USING INDEX deliveries_by_created$/);
-    expectListPlan(
-      await deliveryListPlan({ status: "delivered", since: "2033-01-01T00:00:00Z" }),
-      /^SEARCH deliveries USING INDEX deliveries_by_created \(created_at>\?\)$/,
-    );
+  // Deliveries have no time index (migrations/0015): the calls key, newest first, leads, and
+  // each call's deliveries are found in deliveries_by_agent; the order needs no sort.
+  it("reads the calls key newest first, then each call's deliveries, for delivered, a type or no status", async () => {
+    const throughCalls = (plan: string[], calls: RegExp) => {
+      expect(plan, plan.join("\n")).toHaveLength(2);
+      expect(plan[0]).toMatch(calls);
+      expect(plan[1]).toBe("SEARCH deliveries USING INDEX deliveries_by_agent (agent_id=? AND created_at=?)");
+      expect(plan.join("\n")).not.toContain("TEMP B-TREE");
+    };
+    throughCalls(await deliveryListPlan({ status: "delivered" }), /^SCAN calls$/);
+    throughCalls(await deliveryListPlan({}), /^SCAN calls$/);
+    throughCalls(await deliveryListPlan({ type: "sms" }), /^SCAN calls$/);
+    throughCalls(await deliveryListPlan({ status: "delivered", since: "2033-01-01T00:00:00Z" }), /^SEARCH calls USING PRIMARY KEY \(received_at>\?\)$/);
+    const cursor = btoa(JSON.stringify(["2033-01-01T00:00:00.000Z", "agent_x", "call_x", "dlv_x"]));
+    throughCalls(await deliveryListPlan({ cursor }), /^SEARCH calls USING PRIMARY KEY \(\(received_at,agent_id,call_id\)<\(\?,\?,\?\)\)$/);
     expectListPlan(await deliveryListPlan({ agent_id: "agent_abc123", status: "delivered" }), /^SEARCH deliveries USING INDEX deliveries_by_agent \(agent_id=\?\)$/);
+  });
+
+  it("pages through calls received at the same instant, and refuses another list's cursor", async () => {
+    const at = ownHour();
+    const log = new DeliveryLog(env.DB);
+    const calls = [call(at), call(at), call(at)];
+    const of = (c: Call, index: number) =>
+      delivery(at, { call_id: c.call_id, agent_id: c.agent_id, action_index: index, id: `dlv_${c.call_id}_${index}` });
+    for (const c of calls) await log.write({ call: c, actions: [of(c, 0), of(c, 1)], attempts: [] });
+    const window = { since: iso(at), until: iso(at + 1) };
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await log.list({ ...window, limit: 4, ...(cursor ? { cursor } : {}) }))!;
+      seen.push(...page.deliveries.map((d) => d.id));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen).size).toBe(6);
+    expect([...seen].sort()).toEqual(calls.flatMap((c) => [of(c, 0).id, of(c, 1).id]).sort());
+
+    // A cursor of a list led by an index of deliveries does not read here, nor the other way.
+    expect(await log.list({ ...window, limit: 4, cursor: btoa(JSON.stringify([iso(at), "dlv_x"])) })).toBeNull();
+    expect(await log.list({ status: "failed", limit: 4, cursor: btoa(JSON.stringify([iso(at), "a", "c", "dlv_x"])) })).toBeNull();
   });
 
   it("is not used by a bound status alone: the list's literal term is what lets the planner use it", async () => {
@@ -160,8 +203,10 @@ describe("deliveries_by_status is partial, and the delivery list still reads an 
     const delivered = delivery(at, { agent_id: agent });
     const failed = delivery(at + 1_000, { agent_id: agent, ...FAILED });
     const retrying = delivery(at + 2_000, { agent_id: agent, status: "retrying", last_status: 503, next_attempt_at: iso(at + 60_000) });
-    await new DeliveryLog(env.DB).write({ actions: [delivered, failed, retrying], attempts: [] });
     const log = new DeliveryLog(env.DB);
+    // Each with its call, as the ledger logs them: a list not led by an agent or a rare status finds deliveries through their calls.
+    const logged = (d: Delivery) => log.write({ call: callOf(d), actions: [d], attempts: [] });
+    for (const d of [delivered, failed, retrying]) await logged(d);
     const window = { since: iso(at), until: iso(at + HOUR) };
     const ids = async (filter: Omit<DeliveryFilter, "limit">) => (await log.list({ ...filter, limit: 50 }))!.deliveries.map((d) => d.id);
 
@@ -180,7 +225,7 @@ describe("deliveries_by_status is partial, and the delivery list still reads an 
 
     // Pages follow one another through the partial index.
     const more = delivery(at + 3_000, { agent_id: agent, ...FAILED });
-    await log.write({ actions: [more], attempts: [] });
+    await logged(more);
     const first = (await log.list({ status: "failed", ...window, limit: 1 }))!;
     expect(first.deliveries.map((d) => d.id)).toEqual([more.id]);
     const second = (await log.list({ status: "failed", ...window, limit: 1, cursor: first.next_cursor! }))!;
@@ -276,13 +321,14 @@ describe("the log's other queries on status stay indexed", () => {
     expect(fullScans(plan)).toEqual([]);
   });
 
-  it("the retention sweep finds old settled rows through the time index and the calls key", async () => {
+  it("the retention sweep finds old settled rows through the calls key", async () => {
     const { db, seen } = recording({ run: false });
     await new DeliveryLog(db).deleteOlderThan("2000-01-01T00:00:00.000Z");
     expect(seen).toHaveLength(2);
     const plans = await Promise.all(seen.map(planOf));
     for (const plan of plans) expect(fullScans(plan), plan.join("\n")).toEqual([]);
-    expect(plans[0]).toContain("SEARCH deliveries USING INDEX deliveries_by_created (created_at<?)");
+    expect(plans[0]).toContain("SEARCH calls USING PRIMARY KEY (received_at<?)");
+    expect(plans[0]).toContain("SEARCH deliveries USING INDEX deliveries_by_agent (agent_id=? AND created_at=?)");
     expect(plans[1]).toContain("SEARCH calls USING PRIMARY KEY (received_at<?)");
   });
 });
@@ -336,9 +382,9 @@ describe("a call's deliveries are found through the call, without an index of th
     expect(fullScans(plan)).toEqual([]);
   });
 
-  it("writes a delivery logged as delivered as three rows: itself, deliveries_by_created and deliveries_by_agent", async () => {
+  it("writes a delivery logged as delivered as two rows: itself and deliveries_by_agent", async () => {
     const { db, batches } = recording();
     await new DeliveryLog(db).write({ actions: [delivery(ownHour())], attempts: [] });
-    expect(batches[0]![1]!.meta.rows_written).toBe(3);
+    expect(batches[0]![1]!.meta.rows_written).toBe(2);
   });
 });
