@@ -33,19 +33,28 @@ const deliveryColumns = (table: string) => DELIVERY_COLUMNS.map((column) => `${t
 const ERASED_ATTEMPT_FIELDS = ["error", "response_body", "provider_id", "detail"] as const;
 
 /**
+ * The attempts a delivery's row keeps, the latest ones: at about 1.2 KB each (the first KiB of
+ * the answer and the rest), well inside D1's 2 MB row even for a delivery replayed hundreds of
+ * times, so its log write can never be refused for size.
+ */
+export const ATTEMPT_LOG_MAX = 500;
+
+/**
  * A delivery's attempt_log with `added` (a JSON array of attempts) merged in: an attempt number
- * already there is replaced, and the result is ordered by number.
+ * already there is replaced, the latest ATTEMPT_LOG_MAX are kept, ordered by number.
  */
 const mergedAttemptLog = (stored: string, added: string) =>
   `(SELECT json_group_array(json(value)) FROM (
-      SELECT value, json_extract(value, '$.attempt') AS n FROM json_each(${stored})
-        WHERE n NOT IN (SELECT json_extract(value, '$.attempt') FROM json_each(${added}))
-      UNION ALL SELECT value, json_extract(value, '$.attempt') AS n FROM json_each(${added})
+      SELECT value, n FROM (
+        SELECT value, json_extract(value, '$.attempt') AS n FROM json_each(${stored})
+          WHERE n NOT IN (SELECT json_extract(value, '$.attempt') FROM json_each(${added}))
+        UNION ALL SELECT value, json_extract(value, '$.attempt') AS n FROM json_each(${added})
+        ORDER BY n DESC LIMIT ${ATTEMPT_LOG_MAX})
       ORDER BY n))`;
 
-/** Attempts as the log stores them: the API's fields, those without a value left out. */
-export function storedAttempts(attempts: LoggedAttempt[]): string {
-  const sorted = [...attempts].sort((a, b) => a.number - b.number);
+/** Attempts as the log stores them: the API's fields, those without a value left out; the latest ATTEMPT_LOG_MAX. */
+function storedAttempts(attempts: LoggedAttempt[]): string {
+  const sorted = [...attempts].sort((a, b) => a.number - b.number).slice(-ATTEMPT_LOG_MAX);
   return JSON.stringify(
     sorted.map(({ number, record: r }) => ({
       attempt: number,

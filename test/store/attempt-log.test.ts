@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AttemptRecord, Call, Delivery } from "../../src/schemas/delivery";
 import { CallLog } from "../../src/store/calls";
-import { attemptLog, DeliveryLog, type LoggedAttempt } from "../../src/store/delivery-log";
+import { ATTEMPT_LOG_MAX, attemptLog, DeliveryLog, type LoggedAttempt } from "../../src/store/delivery-log";
 import { uniqueId } from "../helpers";
 
 /**
@@ -135,6 +135,25 @@ describe("a delivery's attempts live in its row", () => {
     const [kept] = (await log.withAttempts(d.id))!.attempt_log;
     expect(kept).toMatchObject({ attempt: 1, outcome: "delivered", status_code: 200, duration_ms: 120 });
     expect(kept).toMatchObject({ error: null, response_body: null, provider_id: null, detail: null });
+  });
+
+  it("keeps a delivery's latest attempts, however often it is replayed", async () => {
+    const log = new DeliveryLog(env.DB);
+    const d = delivery({ attempts: ATTEMPT_LOG_MAX + 2, version: 3 });
+    const many = Array.from({ length: ATTEMPT_LOG_MAX }, (_, i) => attempt(d, i + 1));
+    await log.write({ actions: [d], attempts: many });
+    await log.write({ actions: [{ ...d, version: 4 }], attempts: [attempt(d, ATTEMPT_LOG_MAX + 1), attempt(d, ATTEMPT_LOG_MAX + 2)] });
+    const kept = (await log.withAttempts(d.id))!.attempt_log.map((a) => a.attempt);
+    expect(kept).toHaveLength(ATTEMPT_LOG_MAX);
+    expect(kept[0]).toBe(3);
+    expect(kept.at(-1)).toBe(ATTEMPT_LOG_MAX + 2);
+
+    // A first write with more than the row keeps keeps the latest too.
+    const fresh = delivery();
+    await log.write({ actions: [fresh], attempts: Array.from({ length: ATTEMPT_LOG_MAX + 1 }, (_, i) => attempt(fresh, i + 1)) });
+    const first = (await log.withAttempts(fresh.id))!.attempt_log;
+    expect(first).toHaveLength(ATTEMPT_LOG_MAX);
+    expect(first[0]!.attempt).toBe(2);
   });
 
   it("merges attempts of an action the write does not carry into the row the log has", async () => {
