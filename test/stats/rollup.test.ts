@@ -5,36 +5,17 @@ import { EXAMPLE_OUTBOUND_CALL, type OutboundCall } from "../../src/schemas/outb
 import { DeliveryLog } from "../../src/store/delivery-log";
 import { OutboundCallIndex } from "../../src/store/outbound-calls";
 import { readStats } from "../../src/store/stats";
+import { iso, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
 const HOUR = 3_600_000;
 let day = 0;
 /** An hour of its own, years ahead, per test: no other test's rows share its window. */
 const ownHour = () => Date.UTC(2031, 0, 1) + day++ * 40 * 24 * HOUR + 10 * HOUR;
-const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A delivery row as the ledger hands it to the log, accepted at `at`. */
-function delivery(at: number, over: Partial<Delivery> = {}): Delivery {
-  return {
-    id: uniqueId("dlv"),
-    call_id: uniqueId("call"),
-    agent_id: uniqueId("agent"),
-    action_index: 0,
-    action_type: "webhook",
-    provider: "webhook",
-    target: "https://crm.example.com/hook",
-    status: "delivered",
-    attempts: 1,
-    last_status: 200,
-    last_error: null,
-    next_attempt_at: null,
-    created_at: iso(at),
-    updated_at: iso(at + 1_500),
-    version: 3,
-    run: 0,
-    ...over,
-  };
-}
+/** A delivery row as the ledger hands it to the log, accepted at `at`, settled 1.5 s later. */
+const delivery = (at: number, over: Partial<Delivery> = {}): Delivery =>
+  loggedDelivery(at, { updated_at: iso(at + 1_500), version: 3, ...over });
 
 const log = () => new DeliveryLog(env.DB);
 const write = (...actions: Delivery[]) => log().write({ actions, attempts: [] });

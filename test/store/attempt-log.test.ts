@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AttemptRecord, Call, Delivery } from "../../src/schemas/delivery";
 import { CallLog } from "../../src/store/calls";
 import { ATTEMPT_LOG_MAX, attemptLog, DeliveryLog, type LoggedAttempt } from "../../src/store/delivery-log";
+import { iso, loggedCall, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
 /**
@@ -11,40 +12,8 @@ import { uniqueId } from "../helpers";
  */
 
 const AT = Date.UTC(2034, 2, 1);
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function delivery(over: Partial<Delivery> = {}): Delivery {
-  return {
-    id: uniqueId("dlv"),
-    call_id: uniqueId("call"),
-    agent_id: uniqueId("agent"),
-    action_index: 0,
-    action_type: "webhook",
-    provider: "webhook",
-    target: "https://crm.example.com/hook",
-    status: "delivered",
-    attempts: 1,
-    last_status: 200,
-    last_error: null,
-    next_attempt_at: null,
-    created_at: iso(AT),
-    updated_at: iso(AT + 1_000),
-    version: 2,
-    run: 0,
-    ...over,
-  };
-}
-
-const call = (over: Partial<Call> = {}): Call => ({
-  call_id: uniqueId("call"),
-  agent_id: uniqueId("agent"),
-  status: "accepted",
-  reason: null,
-  action_count: 1,
-  ended_at: iso(AT - 1_000),
-  received_at: iso(AT),
-  ...over,
-});
+const delivery = (over: Partial<Delivery> = {}) => loggedDelivery(AT, over);
+const call = (over: Partial<Call> = {}) => loggedCall(AT, over);
 
 const record = (over: Partial<AttemptRecord> = {}): AttemptRecord => ({
   outcome: "delivered",

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Call, Delivery } from "../../src/schemas/delivery";
 import { type CallFilter, CallLog } from "../../src/store/calls";
 import { type DeliveryFilter, DeliveryLog } from "../../src/store/delivery-log";
+import { iso, loggedCall, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
 /**
@@ -81,29 +82,8 @@ const HOUR = 3_600_000;
 let hours = 0;
 /** An hour of its own, years ahead: no other test's rows fall in its window. */
 const ownHour = () => Date.UTC(2033, 0, 1) + hours++ * 24 * HOUR;
-const iso = (ms: number) => new Date(ms).toISOString();
 
-function delivery(at: number, over: Partial<Delivery> = {}): Delivery {
-  return {
-    id: uniqueId("dlv"),
-    call_id: uniqueId("call"),
-    agent_id: uniqueId("agent"),
-    action_index: 0,
-    action_type: "webhook",
-    provider: "webhook",
-    target: "https://crm.example.com/hook",
-    status: "delivered",
-    attempts: 1,
-    last_status: 200,
-    last_error: null,
-    next_attempt_at: null,
-    created_at: iso(at),
-    updated_at: iso(at + 1_000),
-    version: 2,
-    run: 0,
-    ...over,
-  };
-}
+const delivery = loggedDelivery;
 
 const FAILED = { status: "failed", last_status: 400, last_error: "HTTP 400" } as const;
 
@@ -118,18 +98,7 @@ const callOf = (d: Delivery): Call => ({
   received_at: d.created_at,
 });
 
-function call(at: number, over: Partial<Call> = {}): Call {
-  return {
-    call_id: uniqueId("call"),
-    agent_id: uniqueId("agent"),
-    status: "accepted",
-    reason: null,
-    action_count: 1,
-    ended_at: iso(at - 1_000),
-    received_at: iso(at),
-    ...over,
-  };
-}
+const call = loggedCall;
 
 describe("deliveries_by_status is partial, and the delivery list still reads an index for every filter", () => {
   it("reads deliveries_by_status for a status other than delivered", async () => {
