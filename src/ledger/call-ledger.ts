@@ -205,7 +205,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const list = newList(newActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt }));
     // The call and its actions are one row: one written, with the table if it is the first.
     this.ctx.storage.transactionSync(() => {
-      this.createTable();
+      if (!this.hasTable) this.sql.exec(SCHEMA);
       this.sql.exec(
         "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, actions, log_progress) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         event.agent_id,
@@ -222,6 +222,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         ...listColumns(list),
       );
     });
+    // Only once committed: a write that throws takes the new table with it.
+    this.hasTable = true;
     this.arm();
 
     const active = this.storedActions().filter((row) => isActive(row.state));
@@ -773,13 +775,6 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       else if (tables.has("actions")) this.buildActionList(tables);
       return "loaded";
     });
-  }
-
-  /** Creates the call's table, inside the write that stores the call. */
-  private createTable(): void {
-    if (this.hasTable) return;
-    this.sql.exec(SCHEMA);
-    this.hasTable = true;
   }
 
   /** The release before kept the action list in a table of its own: it moves into the call's row. */

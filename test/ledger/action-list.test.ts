@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ACTION_LIST_MAX_BYTES, readList, writeList } from "../../src/ledger/action-list";
+import type { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerStub } from "../../src/ledger/client";
 import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
 import { callEvent, editActions, postEvent, putAgent, request, uniqueId } from "../helpers";
@@ -84,5 +85,28 @@ describe("the action list's row", () => {
     const accepted = await stub.accept(callEvent({ agent_id: agentId, call_id: callId }), null, new Date().toISOString());
     expect(accepted.status).toBe("accepted");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT call_id FROM call").toArray())).toEqual([{ call_id: callId }]);
+  });
+
+  it("is created again by the next post when the first one's write failed", async () => {
+    const agentId = uniqueId("agent");
+    const event = callEvent({ agent_id: agentId });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const outcome = await runInDurableObject(stub, async (instance) => {
+      const ledger = instance as unknown as { sql: SqlStorage; accept: CallLedger["accept"] };
+      const real = ledger.sql;
+      // The call's row cannot be written (say, the disk is full): the whole write is undone.
+      ledger.sql = {
+        ...real,
+        exec: (query: string, ...bindings: unknown[]) => {
+          if (query.startsWith("INSERT INTO call")) throw new Error("SQLITE_FULL");
+          return real.exec(query, ...bindings);
+        },
+      } as SqlStorage;
+      const failed = await ledger.accept(event, null, new Date().toISOString()).catch((err: unknown) => String(err));
+      ledger.sql = real;
+      const retried = await ledger.accept(event, null, new Date().toISOString());
+      return { failed, retried: retried.status };
+    });
+    expect(outcome).toEqual({ failed: "Error: SQLITE_FULL", retried: "accepted" });
   });
 });
