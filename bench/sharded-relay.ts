@@ -124,8 +124,8 @@ function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: Clo
  * The relay's CallLedger over one call's view of a shard. The runtime lets only a real object
  * state construct a Durable Object, so the ledger is given what its constructor would set up
  * (src/ledger/call-ledger.ts): its state and metered env, its metered SQL, its alarm as stored,
- * nothing staged, no log write under way, a call table and chunk tables that exist. Its schema is the shard's,
- * already there.
+ * nothing staged, no log write under way, a call table and chunk tables that exist. Its schema
+ * is the shard's, already there.
  */
 export function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, alarmAt: number | null): CallLedger {
   const fields: Record<string, unknown> = {
