@@ -60,7 +60,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "The delivery log, newest first, with filters",
       description:
         "One row per action of every call, with its current state, attempt count and last error. Filters combine; pass " +
-        "`next_cursor` as `cursor` for the next page (null on the last).",
+        "`next_cursor` as `cursor`, with the same filters, for the next page (null on the last). A cursor made for other " +
+        "filters may be refused (422).",
       tags: ["deliveries"],
       request: {
         query: DeliveryFilters.extend({
