@@ -30,6 +30,36 @@ async function deliveredCall() {
   return { stub: ledgerStub(env, agentId, event.call_id), ledger, agentId, callId: event.call_id };
 }
 
+/** How many rows the D1 log holds for a call. */
+async function logRows(agentId: string, callId: string) {
+  const count = (sql: string) => env.DB.prepare(sql).bind(agentId, callId).first<{ n: number }>();
+  return {
+    calls: (await count("SELECT COUNT(*) AS n FROM calls WHERE agent_id = ? AND call_id = ?"))!.n,
+    deliveries: (await count("SELECT COUNT(*) AS n FROM deliveries WHERE agent_id = ? AND call_id = ?"))!.n,
+  };
+}
+
+/**
+ * A delivered call, logged, whose retention has ended: received and settled 31 days ago, in the
+ * ledger and in the log alike.
+ */
+async function retainedCall() {
+  const delivered = await deliveredCall();
+  const { stub, agentId, callId } = delivered;
+  for (let i = 0; i < 50 && (await logRows(agentId, callId)).deliveries === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const then = new Date(Date.now() - 31 * 86_400_000).toISOString();
+  await runInDurableObject(stub, (_i, state) => {
+    editActions(state, () => ({ updated_at: then }));
+    state.storage.sql.exec("UPDATE call SET received_at = ?", then);
+  });
+  await env.DB.batch([
+    env.DB.prepare("UPDATE calls SET received_at = ? WHERE agent_id = ? AND call_id = ?").bind(then, agentId, callId),
+    env.DB.prepare("UPDATE deliveries SET created_at = ? WHERE agent_id = ? AND call_id = ?").bind(then, agentId, callId),
+  ]);
+  expect(await logRows(agentId, callId)).toEqual({ calls: 1, deliveries: 1 });
+  return delivered;
+}
+
 describe("ledger watchdog", () => {
   it("re-sends jobs whose queue message was lost, as a new generation", async () => {
     const agentId = uniqueId("agent");
@@ -91,15 +121,12 @@ describe("ledger watchdog", () => {
     });
   });
 
-  it("deletes a settled call's ledger when its retention ends", async () => {
-    const { stub, ledger, agentId, callId } = await deliveredCall();
-    await runInDurableObject(stub, (_i, state) => {
-      editActions(state, () => ({ updated_at: new Date(Date.now() - 31 * 86_400_000).toISOString() }));
-      state.storage.sql.exec("UPDATE call SET received_at = ?", new Date(Date.now() - 31 * 86_400_000).toISOString());
-    });
+  it("deletes a settled call's log rows and then its ledger when its retention ends", async () => {
+    const { stub, ledger, agentId, callId } = await retainedCall();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await ledger.snapshot()).toBeNull();
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    expect(await logRows(agentId, callId)).toEqual({ calls: 0, deliveries: 0 });
     // Nothing is written back: the table comes again only with a call, and the same call posted
     // again is a new one.
     const tables = () =>
@@ -114,6 +141,23 @@ describe("ledger watchdog", () => {
     expect(again.status).toBe(202);
     expect(((await again.json()) as { status: string }).status).toBe("accepted");
     expect(await tables()).toEqual(["call"]);
+  });
+
+  it("keeps the ledger, and tries again, while the log refuses to delete the call's rows", async () => {
+    const { stub, ledger, agentId, callId } = await retainedCall();
+    const db = await runInDurableObject(stub, (instance) => (instance as unknown as { env: CloudflareBindings }).env.DB);
+    const refuse = vi.spyOn(db, "batch").mockRejectedValue(new Error("D1_ERROR: overloaded"));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    refuse.mockRestore();
+    expect(await ledger.snapshot()).not.toBeNull();
+    expect(await logRows(agentId, callId)).toEqual({ calls: 1, deliveries: 1 });
+    const retry = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(retry).toBeGreaterThan(Date.now());
+    expect(retry).toBeLessThan(Date.now() + 60_000);
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await ledger.snapshot()).toBeNull();
+    expect(await logRows(agentId, callId)).toEqual({ calls: 0, deliveries: 0 });
   });
 
   it("an alarm left behind by a retention cut off after deleting the data clears itself", async () => {

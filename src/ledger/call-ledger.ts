@@ -535,13 +535,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       }
     });
     if (this.retentionEnded(now)) {
-      // Data first: if the object dies between the two, the alarm left behind finds nothing
-      // and clears itself; the other order could strand the data with no alarm to delete it.
-      await this.ctx.storage.deleteAll();
-      await this.ctx.storage.deleteAlarm();
-      this.hasTable = false;
-      this.chunkTables = false;
-      this.alarmAt = null;
+      // Nothing else runs meanwhile: a replay arriving between the two deletions would revive
+      // an action whose log rows are gone.
+      await this.ctx.blockConcurrencyWhile(() => this.deleteCall());
       return;
     }
     this.arm();
@@ -550,6 +546,36 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       await this.sendJobs(jobs);
     }
     await this.syncLog();
+  }
+
+  /**
+   * The end of retention: the call's delivery-log rows, then the ledger itself. The log's rows go
+   * first because once the ledger is gone the same call id posted again is a new call, and its
+   * deliveries have the same ids: rows of the old call still in the log would meet them. If the
+   * log refuses, the ledger stays and tries again; the log's daily sweep is a backstop. Never
+   * throws (inside blockConcurrencyWhile, a throw would reset the object).
+   */
+  private async deleteCall(): Promise<void> {
+    const call = this.callRow();
+    try {
+      if (call) await new DeliveryLog(this.env.DB).deleteCall(call);
+    } catch (err) {
+      console.error("ledger: could not delete the call's log rows at the end of retention; the alarm will retry", {
+        call_id: call?.call_id,
+        error: String(err),
+      });
+      this.alarmAt = Date.now() + LOG_RETRY_MS;
+      void this.ctx.storage.setAlarm(this.alarmAt);
+      count(this.env, "sqlite_rows_written");
+      return;
+    }
+    // Data first: if the object dies between the two, the alarm left behind finds nothing
+    // and clears itself; the other order could strand the data with no alarm to delete it.
+    await this.ctx.storage.deleteAll();
+    await this.ctx.storage.deleteAlarm();
+    this.hasTable = false;
+    this.chunkTables = false;
+    this.alarmAt = null;
   }
 
   /**

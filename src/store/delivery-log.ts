@@ -242,6 +242,21 @@ export class DeliveryLog {
     ]);
   }
 
+  /**
+   * Deletes one call's rows: its deliveries, with their attempts, found through the call as a
+   * list finds them, and its call row.
+   */
+  async deleteCall(call: Pick<CallRow, "agent_id" | "call_id" | "received_at">): Promise<void> {
+    await this.db.batch([
+      this.db
+        .prepare("DELETE FROM deliveries WHERE agent_id = ? AND created_at = ? AND call_id = ?")
+        .bind(call.agent_id, call.received_at, call.call_id),
+      this.db
+        .prepare("DELETE FROM calls WHERE received_at = ? AND agent_id = ? AND call_id = ?")
+        .bind(call.received_at, call.agent_id, call.call_id),
+    ]);
+  }
+
   async get(id: string): Promise<ActionRow | null> {
     return this.db.prepare(`SELECT ${deliveryColumns("deliveries")} FROM deliveries WHERE id = ?`).bind(id).first<ActionRow>();
   }

@@ -343,6 +343,14 @@ describe("a call's deliveries are found through the call, without an index of th
     expect(second.next_cursor).toBeNull();
   });
 
+  it("a ledger at the end of its retention deletes its call's rows through the same indexes", async () => {
+    const { db, seen } = recording({ run: false });
+    await new DeliveryLog(db).deleteCall({ agent_id: "agent_x", call_id: "call_x", received_at: "2033-01-01T00:00:00.000Z" });
+    const plans = await Promise.all(seen.map(planOf));
+    expect(plans[0]).toEqual(["SEARCH deliveries USING INDEX deliveries_by_agent (agent_id=? AND created_at=?)"]);
+    expect(plans[1]).toEqual(["SEARCH calls USING PRIMARY KEY (received_at=? AND agent_id=? AND call_id=?)"]);
+  });
+
   it("retention looks a call's remaining deliveries up the same way", async () => {
     const { db, seen } = recording({ run: false });
     await new DeliveryLog(db).deleteOlderThan("2033-01-01T00:00:00.000Z");
