@@ -1,4 +1,5 @@
 import type { OutboundCall, OutboundStatus } from "../schemas/outbound";
+import { decodeCursor, encodeCursor, Where } from "./keyset";
 import { outboundFinalCounted, outboundFinalStatement } from "./stats";
 
 /** What GET /outbound-calls filters on. */
@@ -9,17 +10,6 @@ export interface OutboundFilter {
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
-}
-
-const encodeCursor = (call: Pick<OutboundCall, "requested_at" | "id">) => btoa(JSON.stringify([call.requested_at, call.id]));
-function decodeCursor(cursor: string): [string, string] | null {
-  try {
-    const value = JSON.parse(atob(cursor)) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) return value as [string, string];
-  } catch {
-    // fall through: not one of ours
-  }
-  return null;
 }
 
 /**
@@ -77,23 +67,20 @@ export class OutboundCallIndex {
 
   /** Newest first, filtered, one page; `next_cursor` continues it. Null for a cursor that is not ours. */
   async list(filter: OutboundFilter): Promise<{ calls: OutboundCall[]; next_cursor: string | null } | null> {
-    const where: string[] = [];
-    const binds: unknown[] = [];
-    const add = (clause: string, ...values: unknown[]) => {
-      where.push(clause);
-      binds.push(...values);
-    };
-    if (filter.status) add("status = ?", filter.status);
-    if (filter.agent_id) add("agent_id = ?", filter.agent_id);
-    if (filter.trigger_id) add("trigger_id = ?", filter.trigger_id);
-    const after = filter.cursor ? decodeCursor(filter.cursor) : null;
-    if (filter.cursor && !after) return null;
-    if (after) add("(requested_at, id) < (?, ?)", ...after);
-    const sql = `SELECT view FROM outbound_calls ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY requested_at DESC, id DESC LIMIT ?`;
-    const { results } = await this.db.prepare(sql).bind(...binds, filter.limit + 1).all<{ view: string }>();
+    const q = new Where();
+    if (filter.status) q.add("status = ?", filter.status);
+    if (filter.agent_id) q.add("agent_id = ?", filter.agent_id);
+    if (filter.trigger_id) q.add("trigger_id = ?", filter.trigger_id);
+    if (filter.cursor) {
+      const after = decodeCursor(filter.cursor, 2);
+      if (!after) return null;
+      q.add("(requested_at, id) < (?, ?)", ...after);
+    }
+    const sql = `SELECT view FROM outbound_calls ${q.clause()} ORDER BY requested_at DESC, id DESC LIMIT ?`;
+    const { results } = await this.db.prepare(sql).bind(...q.args, filter.limit + 1).all<{ view: string }>();
     const calls = results.slice(0, filter.limit).map((r) => JSON.parse(r.view) as OutboundCall);
     const last = calls.at(-1);
-    return { calls, next_cursor: results.length > filter.limit && last ? encodeCursor(last) : null };
+    return { calls, next_cursor: results.length > filter.limit && last ? encodeCursor([last.requested_at, last.id]) : null };
   }
 
   /**
