@@ -138,7 +138,18 @@ export const Attempt = z
   .openapi("Attempt", { example: EXAMPLE_ATTEMPTS[1] });
 export type Attempt = z.infer<typeof Attempt>;
 
-export const DeliveryWithAttempts = Delivery.extend({ attempt_log: z.array(Attempt) }).openapi("DeliveryWithAttempts", {
+/**
+ * The attempts the log keeps of a delivery, the latest ones: at about 1.2 KB each (the first KiB
+ * of the answer and the rest), well inside D1's 2 MB row even for a delivery replayed hundreds
+ * of times, so its log write can never be refused for size.
+ */
+export const ATTEMPT_LOG_MAX = 500;
+
+export const DeliveryWithAttempts = Delivery.extend({
+  attempt_log: z.array(Attempt).openapi({
+    description: `Its attempts, oldest first: the latest ${ATTEMPT_LOG_MAX} (a delivery replayed more often than that loses its oldest)`,
+  }),
+}).openapi("DeliveryWithAttempts", {
   example: { ...EXAMPLE_DELIVERY, attempt_log: EXAMPLE_ATTEMPTS },
 });
 

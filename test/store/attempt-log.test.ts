@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { AttemptRecord, Call, Delivery } from "../../src/schemas/delivery";
+import { ATTEMPT_LOG_MAX, type AttemptRecord, type Call, type Delivery } from "../../src/schemas/delivery";
 import { CallLog } from "../../src/store/calls";
-import { ATTEMPT_LOG_MAX, attemptLog, DeliveryLog, type LoggedAttempt } from "../../src/store/delivery-log";
+import { attemptLog, DeliveryLog, type LoggedAttempt } from "../../src/store/delivery-log";
 import { iso, loggedCall, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
