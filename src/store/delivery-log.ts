@@ -1,5 +1,7 @@
 import type { ActionType } from "../schemas/agent";
-import { type Attempt, type AttemptRecord, type Call, Delivery, type DeliveryStatus } from "../schemas/delivery";
+import { ATTEMPT_LOG_MAX, type Attempt, type AttemptRecord, type Call, Delivery, type DeliveryStatus } from "../schemas/delivery";
+import { CALL_COLUMNS } from "./calls";
+import { decodeCursor, encodeCursor, Where } from "./keyset";
 import { DELIVERY_COUNTED, deliverySettleStatement } from "./stats";
 
 export type CallRow = Call;
@@ -31,13 +33,6 @@ const deliveryColumns = (table: string) => DELIVERY_COLUMNS.map((column) => `${t
 
 /** The fields an erasure strips from every logged attempt (the ledger strips the same: erasedAttempt). */
 const ERASED_ATTEMPT_FIELDS = ["error", "response_body", "provider_id", "detail"] as const;
-
-/**
- * The attempts a delivery's row keeps, the latest ones: at about 1.2 KB each (the first KiB of
- * the answer and the rest), well inside D1's 2 MB row even for a delivery replayed hundreds of
- * times, so its log write can never be refused for size.
- */
-export const ATTEMPT_LOG_MAX = 500;
 
 /**
  * A delivery's attempt_log with `added` (a JSON array of attempts) merged in: an attempt number
@@ -73,12 +68,12 @@ function storedAttempts(attempts: LoggedAttempt[]): string {
 
 /** A stored attempt_log as the API shows it: every field present, null where it has no value. */
 export function attemptLog(stored: string): AttemptRow[] {
-  const entries = JSON.parse(stored) as Partial<AttemptRow>[];
+  const entries = JSON.parse(stored) as (Pick<AttemptRow, "attempt" | "started_at" | "duration_ms" | "outcome"> & Partial<AttemptRow>)[];
   return entries.map((a) => ({
-    attempt: a.attempt ?? 0,
-    started_at: a.started_at ?? "",
-    duration_ms: a.duration_ms ?? 0,
-    outcome: a.outcome ?? "unknown",
+    attempt: a.attempt,
+    started_at: a.started_at,
+    duration_ms: a.duration_ms,
+    outcome: a.outcome,
     status_code: a.status_code ?? null,
     error: a.error ?? null,
     response_body: a.response_body ?? null,
@@ -100,34 +95,6 @@ interface ListQuery {
   sql: string;
   args: unknown[];
   cursorOf: (row: ActionRow) => string[];
-}
-
-/** A WHERE clause built term by term, with its arguments in order. */
-class Where {
-  private readonly terms: string[] = [];
-  readonly args: unknown[] = [];
-
-  add(term: string, ...args: unknown[]): void {
-    this.terms.push(term);
-    this.args.push(...args);
-  }
-
-  clause(): string {
-    return this.terms.length > 0 ? `WHERE ${this.terms.join(" AND ")}` : "";
-  }
-}
-
-const encodeCursor = (values: string[]) => btoa(JSON.stringify(values));
-
-/** A cursor of the list it was made for (its length says which), or null. */
-function decodeCursor(cursor: string, length: number): string[] | null {
-  try {
-    const value = JSON.parse(atob(cursor)) as unknown;
-    if (Array.isArray(value) && value.length === length && value.every((v) => typeof v === "string")) return value as string[];
-  } catch {
-    // fall through: an unreadable cursor is the caller's mistake, reported by the route
-  }
-  return null;
 }
 
 /** The D1 delivery log: one row per call, one per action of a call, holding that action's attempts. */
@@ -234,9 +201,7 @@ export class DeliveryLog {
         .bind(cutoff),
       this.db
         .prepare(
-          `DELETE FROM calls WHERE received_at < ?1
-             AND NOT EXISTS (SELECT 1 FROM deliveries d
-               WHERE d.agent_id = calls.agent_id AND d.created_at = calls.received_at AND d.call_id = calls.call_id)`,
+          `DELETE FROM calls WHERE received_at < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE ${DELIVERIES_OF_CALL})`,
         )
         .bind(cutoff),
     ]);
@@ -289,7 +254,7 @@ export class DeliveryLog {
   /** Calls with this id, across agents (call ids are the platform's, unique per agent). */
   async callsById(callId: string): Promise<CallRow[]> {
     const { results } = await this.db
-      .prepare("SELECT call_id, agent_id, status, reason, action_count, ended_at, received_at FROM calls WHERE call_id = ? ORDER BY received_at DESC")
+      .prepare(`SELECT ${CALL_COLUMNS} FROM calls WHERE call_id = ? ORDER BY received_at DESC`)
       .bind(callId)
       .all<CallRow>();
     return results;

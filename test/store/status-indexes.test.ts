@@ -355,7 +355,7 @@ describe("a call's deliveries are found through the call, without an index of th
     const { db, seen } = recording({ run: false });
     await new DeliveryLog(db).deleteOlderThan("2033-01-01T00:00:00.000Z");
     const plan = await planOf(seen.find((q) => q.sql.includes("DELETE FROM calls"))!);
-    expect(plan.join("\n")).toMatch(/SEARCH d USING (COVERING )?INDEX deliveries_by_agent \(agent_id=\? AND created_at=\?\)/);
+    expect(plan.join("\n")).toMatch(/SEARCH deliveries USING (COVERING )?INDEX deliveries_by_agent \(agent_id=\? AND created_at=\?\)/);
     expect(fullScans(plan)).toEqual([]);
   });
 
