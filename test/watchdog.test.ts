@@ -143,6 +143,19 @@ describe("ledger watchdog", () => {
     expect(await tables()).toEqual(["call"]);
   });
 
+  it("a retention cut off after deleting the log's rows finishes at the next alarm", async () => {
+    const { stub, ledger, agentId, callId } = await retainedCall();
+    // The log's rows went; the process died before the ledger's own storage did.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM deliveries WHERE agent_id = ? AND call_id = ?").bind(agentId, callId),
+      env.DB.prepare("DELETE FROM calls WHERE agent_id = ? AND call_id = ?").bind(agentId, callId),
+    ]);
+    expect(await ledger.snapshot()).not.toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await ledger.snapshot()).toBeNull();
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+  });
+
   it("keeps the ledger, and tries again, while the log refuses to delete the call's rows", async () => {
     const { stub, ledger, agentId, callId } = await retainedCall();
     const db = await runInDurableObject(stub, (instance) => (instance as unknown as { env: CloudflareBindings }).env.DB);

@@ -552,8 +552,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * The end of retention: the call's delivery-log rows, then the ledger itself. The log's rows go
    * first because once the ledger is gone the same call id posted again is a new call, and its
    * deliveries have the same ids: rows of the old call still in the log would meet them. If the
-   * log refuses, the ledger stays and tries again; the log's daily sweep is a backstop. Never
-   * throws (inside blockConcurrencyWhile, a throw would reset the object).
+   * log refuses, the ledger stays and tries again; the log's daily sweep is a backstop. A storage
+   * failure after that fails the alarm, which the runtime retries, and finds the log's rows gone.
    */
   private async deleteCall(): Promise<void> {
     const call = this.callRow();
@@ -564,9 +564,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
         call_id: call?.call_id,
         error: String(err),
       });
-      this.alarmAt = Date.now() + LOG_RETRY_MS;
-      void this.ctx.storage.setAlarm(this.alarmAt);
-      count(this.env, "sqlite_rows_written");
+      this.storeAlarm(Date.now() + LOG_RETRY_MS);
       return;
     }
     // Data first: if the object dies between the two, the alarm left behind finds nothing
@@ -660,8 +658,15 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     // left alone unless the new time is much later (a long backoff, the end of retention).
     const current = this.alarmAt;
     if (at === current || (at !== null && current !== null && at > current && at - current < ALARM_SLACK_MS)) return;
-    // Storage writes issued without an await in between commit together (write coalescing),
-    // so the alarm cannot be lost while the change it guards is kept.
+    this.storeAlarm(at);
+  }
+
+  /**
+   * Sets (or deletes) the alarm, not awaited: storage writes issued without an await in between
+   * commit together (write coalescing), so the alarm cannot be lost while the change it guards
+   * is kept.
+   */
+  private storeAlarm(at: number | null): void {
     if (at === null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(at);
     this.alarmAt = at;
