@@ -2,7 +2,7 @@ import type { ActionType } from "../schemas/agent";
 import { ATTEMPT_LOG_MAX, type Attempt, type AttemptRecord, type Call, Delivery, type DeliveryStatus } from "../schemas/delivery";
 import { CALL_COLUMNS } from "./calls";
 import { decodeCursor, encodeCursor, Where } from "./keyset";
-import { DELIVERY_COUNTED, deliverySettleStatement } from "./stats";
+import { DELIVERY_COUNTED, deliverySettlesStatements } from "./stats";
 
 export type CallRow = Call;
 export type ActionRow = Delivery;
@@ -113,10 +113,9 @@ export class DeliveryLog {
     if (entry.call) statements.push(this.callStatement(entry.call));
     const attemptsOf = new Map<string, LoggedAttempt[]>();
     for (const a of entry.attempts) attemptsOf.set(a.deliveryId, [...(attemptsOf.get(a.deliveryId) ?? []), a]);
+    // Before the upserts: the counting compares with the rows as stored until then.
+    statements.push(...deliverySettlesStatements(this.db, entry.actions));
     for (const action of entry.actions) {
-      // Before the upsert: it compares with the row as stored until then.
-      const settle = deliverySettleStatement(this.db, action);
-      if (settle) statements.push(settle);
       statements.push(this.actionStatement(action, attemptsOf.get(action.id) ?? []));
       attemptsOf.delete(action.id);
     }

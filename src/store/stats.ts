@@ -10,9 +10,11 @@ import {
 } from "../schemas/stats";
 
 /**
- * Hourly rollups behind GET /stats (table `stats_hourly`, migration 0010). The delivery log and
- * the outbound-call index add the statements built here to the batch that writes a row, so a
- * settle is counted in the same transaction that stores it, exactly once:
+ * Hourly rollups behind GET /stats: `delivery_stats_hourly` (migration 0016), one row per hour and
+ * agent with the counts of each action type, provider and status inside it, and `stats_hourly`
+ * (migration 0010) for outbound calls. The delivery log and the outbound-call index add the
+ * statements built here to the batch that writes a row, so a settle is counted in the same
+ * transaction that stores it, exactly once:
  *
  * - a delivery settle is counted when the written row is newer than the stored one, settled,
  *   and not the settle already counted (`deliveries.counted_status` / `counted_attempts`): a
@@ -105,7 +107,7 @@ const uncountedSettle = (status: string, attempts: string, stored: string) =>
 /**
  * The `counted_status`, `counted_attempts` columns of the delivery upsert: the values a new row
  * is inserted with, and the SET clauses of its `ON CONFLICT (id) DO UPDATE ... WHERE excluded.version >
- * deliveries.version`, which record the settle `deliverySettleStatement` counted, by the same rule.
+ * deliveries.version`, which record the settle `deliverySettlesStatements` counted, by the same rule.
  */
 export const DELIVERY_COUNTED = {
   columns: "counted_status, counted_attempts",
@@ -120,30 +122,73 @@ export const DELIVERY_COUNTED = {
   })(),
 };
 
+/** What a delivery rollup keeps per action type, provider and status, in this order (migration 0016). */
+const DELIVERY_COUNTERS = ["settled", "attempts", ...LATENCY_BUCKETS.map((b) => b.column)];
+const COUNTER_COLUMNS = DELIVERY_COUNTERS.map((_, i) => `c${i}`).join(", ");
+/** A delivery rollup's key inside its row; the parts are names from fixed lists, none holds a colon. */
+const countsKey = (row: Pick<Delivery, "action_type" | "provider" | "status">) => `${row.action_type}:${row.provider ?? ""}:${row.status}`;
 /**
- * Counts the settle of delivery row `row` into its hour, unless the stored copy of the row is as
- * new or newer, or this settle was counted already; null when the row is not settled. Add it to
- * the batch BEFORE the row's upsert: it compares with the row as stored until then.
+ * SQL: the counts objects `a` and `b` added up key by key, each value the array of
+ * DELIVERY_COUNTERS.
+ */
+const addedCounts = (a: string, b: string) => {
+  const sums = DELIVERY_COUNTERS.map((_, i) => `SUM(json_extract(value, '$[${i}]')) AS c${i}`).join(", ");
+  return `(SELECT json_group_object(key, json_array(${COUNTER_COLUMNS})) FROM (
+    SELECT key, ${sums} FROM (SELECT key, value FROM json_each(${a}) UNION ALL SELECT key, value FROM json_each(${b}))
+    GROUP BY key))`;
+};
+
+/**
+ * Counts the settles among delivery rows `rows` (one write's) into their hour's rollup row of
+ * their agent, each unless the stored copy of its row is as new or newer or this settle was
+ * counted already. One statement per hour and agent, so a call whose actions settle together
+ * writes one rollup row. Add them to the batch BEFORE the rows' upserts: they compare with the
+ * rows as stored until then.
  *
  * Attempts added are those beyond the ones already counted (a replay adds its own). Latency is
  * measured for the first settle only, when delivered: a replay's would measure how long after
  * the call someone pressed replay.
  */
-export function deliverySettleStatement(db: D1Database, row: Delivery): D1PreparedStatement | null {
-  if (!isSettled(row.status)) return null;
-  const bucket = latencyBucket(Date.parse(row.updated_at) - Date.parse(row.created_at));
-  const measured = row.status === "delivered" ? 1 : 0;
-  // ?1 id, ?2 version, ?3 status, ?4 attempts, ?5 measured, ?6 bucket, ?7 hour, ?8 agent, ?9 type, ?10 provider
-  const latency = LATENCY_BUCKETS.map((_, i) => `(?5 AND d.counted_status IS NULL AND ?6 = ${i})`).join(", ");
+export function deliverySettlesStatements(db: D1Database, rows: Delivery[]): D1PreparedStatement[] {
+  const groups = new Map<string, Delivery[]>();
+  for (const row of rows.filter((r) => isSettled(r.status))) {
+    const key = `${hourOf(row.updated_at)} ${row.agent_id}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()].map((group) => settlesStatement(db, group));
+}
+
+/**
+ * One statement counting `rows`, settled deliveries of one agent in one hour. The rows travel as
+ * one JSON parameter, so any number of them fits D1's limits on parameters and compound SELECTs.
+ */
+function settlesStatement(db: D1Database, rows: Delivery[]): D1PreparedStatement {
+  const first = rows[0]!;
+  const settles = rows.map((row) => ({
+    id: row.id,
+    version: row.version,
+    status: row.status,
+    attempts: row.attempts,
+    key: countsKey(row),
+    // Latency is measured for a delivered row's first settle only (checked against the stored row below).
+    bucket: row.status === "delivered" ? latencyBucket(Date.parse(row.updated_at) - Date.parse(row.created_at)) : -1,
+  }));
+  const fields = ["id", "version", "status", "attempts", "key", "bucket"].map((f) => `json_extract(value, '$.${f}') AS ${f}`).join(", ");
+  const latency = LATENCY_BUCKETS.map((_, i) => `SUM(s.bucket = ${i} AND d.counted_status IS NULL) AS c${i + 2}`).join(", ");
   return db
     .prepare(
-      `INSERT INTO stats_hourly (${COLUMNS})
-       SELECT ?7, 'delivery', ?8, ?9, ?10, '', '', ?3, 1, MAX(0, ?4 - COALESCE(d.counted_attempts, 0)), 0, 0, ${latency}
-       FROM (SELECT 1) AS one LEFT JOIN deliveries AS d ON d.id = ?1
-       WHERE d.id IS NULL OR (?2 > d.version AND ${uncountedSettle("?3", "?4", "d")})
-       ${ADD_UP}`,
+      `WITH s AS (SELECT ${fields} FROM json_each(?3))
+       INSERT INTO delivery_stats_hourly (hour, agent_id, counts)
+       SELECT ?1, ?2, counts FROM (
+         SELECT json_group_object(key, json_array(${COUNTER_COLUMNS})) AS counts, COUNT(*) AS keys FROM (
+           SELECT s.key AS key, COUNT(*) AS c0, SUM(MAX(0, s.attempts - COALESCE(d.counted_attempts, 0))) AS c1, ${latency}
+           FROM s LEFT JOIN deliveries AS d ON d.id = s.id
+           WHERE d.id IS NULL OR (s.version > d.version AND ${uncountedSettle("s.status", "s.attempts", "d")})
+           GROUP BY s.key))
+       WHERE keys > 0
+       ON CONFLICT (hour, agent_id) DO UPDATE SET counts = ${addedCounts("delivery_stats_hourly.counts", "excluded.counts")}`,
     )
-    .bind(row.id, row.version, row.status, row.attempts, measured, bucket, hourOf(row.updated_at), row.agent_id, row.action_type, row.provider ?? "");
+    .bind(hourOf(first.updated_at), first.agent_id, JSON.stringify(settles));
 }
 
 /** The `final_counted` value an outbound call's upsert stores; `MAX(stored, excluded)` on conflict. */
@@ -183,7 +228,11 @@ export function outboundFinalStatement(db: D1Database, view: OutboundCall, versi
 
 /** Deletes rollup rows of hours that ended before `cutoff` (ISO 8601). */
 export async function deleteStatsOlderThan(db: D1Database, cutoff: string): Promise<void> {
-  await db.prepare("DELETE FROM stats_hourly WHERE hour < ?").bind(hourOf(cutoff)).run();
+  const hour = hourOf(cutoff);
+  await db.batch([
+    db.prepare("DELETE FROM stats_hourly WHERE hour < ?").bind(hour),
+    db.prepare("DELETE FROM delivery_stats_hourly WHERE hour < ?").bind(hour),
+  ]);
 }
 
 const GROUP_COLUMN: Record<StatsGroupBy, string> = {
@@ -204,6 +253,23 @@ interface SummedRow {
   connected: number;
   redials: number;
   [bucket: string]: number | string;
+}
+
+/** A delivery rollup's counts of one key, summed over the window (per agent when grouped by agent). */
+interface CountedRow {
+  agent: string;
+  key: string;
+  [counter: `c${number}`]: number;
+}
+
+/** A delivery rollup's summed counts as a row of the shape stats_hourly answers in. */
+function summedDeliveries(row: CountedRow, groupBy: StatsGroupBy | undefined): SummedRow {
+  const [action_type = "", provider = "", status = ""] = row.key.split(":");
+  // Deliveries have no trigger or platform: grouped by one, they form one group ('').
+  const dimensions: Partial<Record<StatsGroupBy, string>> = { action_type, provider, agent: row.agent, outcome: status };
+  const grp = (groupBy && dimensions[groupBy]) ?? "";
+  const counters = Object.fromEntries(DELIVERY_COUNTERS.map((name, i) => [name, Number(row[`c${i}`] ?? 0)]));
+  return { kind: "delivery", grp, outcome: status, connected: 0, redials: 0, ...counters } as SummedRow;
 }
 
 const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
@@ -275,11 +341,21 @@ export async function readStats(db: D1Database, input: { window: StatsWindow; gr
   const since = hourOf(input.now - WINDOW_HOURS[input.window] * HOUR_MS);
   const key = input.group_by ? GROUP_COLUMN[input.group_by] : "''";
   const sums = SUMMED.map((c) => `SUM(${c}) AS ${c}`).join(", ");
-  const { results } = await db
-    .prepare(`SELECT kind, ${key} AS grp, outcome, ${sums} FROM stats_hourly WHERE hour >= ? GROUP BY kind, grp, outcome`)
-    .bind(since)
-    .all<SummedRow>();
-  const deliveries = results.filter((r) => r.kind === "delivery");
+  const countSums = DELIVERY_COUNTERS.map((_, i) => `SUM(json_extract(j.value, '$[${i}]')) AS c${i}`).join(", ");
+  const [rolled, counted] = await db.batch([
+    db.prepare(`SELECT kind, ${key} AS grp, outcome, ${sums} FROM stats_hourly WHERE hour >= ? GROUP BY kind, grp, outcome`).bind(since),
+    db
+      .prepare(
+        `SELECT ${input.group_by === "agent" ? "r.agent_id" : "''"} AS agent, j.key AS key, ${countSums}
+         FROM delivery_stats_hourly AS r, json_each(r.counts) AS j WHERE r.hour >= ? GROUP BY agent, j.key`,
+      )
+      .bind(since),
+  ]);
+  const results = rolled!.results as SummedRow[];
+  const deliveries = [
+    ...results.filter((r) => r.kind === "delivery"),
+    ...(counted!.results as CountedRow[]).map((row) => summedDeliveries(row, input.group_by)),
+  ];
   const outbound = results.filter((r) => r.kind === "outbound");
   return {
     window: input.window,

@@ -4,7 +4,7 @@ import type { Delivery } from "../../src/schemas/delivery";
 import { EXAMPLE_OUTBOUND_CALL, type OutboundCall } from "../../src/schemas/outbound";
 import { DeliveryLog } from "../../src/store/delivery-log";
 import { OutboundCallIndex } from "../../src/store/outbound-calls";
-import { readStats } from "../../src/store/stats";
+import { deliverySettlesStatements, readStats } from "../../src/store/stats";
 import { iso, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
@@ -103,6 +103,44 @@ describe("delivery settles are counted once", () => {
     expect(stats).toMatchObject({ settled: 3, attempts: 2, by_status: { delivered: 2, skipped: 1 }, success_rate: 1, attempts_per_delivery: 0.67 });
     expect(stats.latency).toMatchObject({ measured: 2, p50_ms: 1_000, p95_ms: 60_000 });
   });
+
+  it("counts the settles of a call's write into one row written, and its agent's next call into the same row", async () => {
+    const at = ownHour();
+    const agent_id = uniqueId("agent");
+    const callOf = (call_id: string) => [
+      delivery(at, { agent_id, call_id, action_index: 0, action_type: "sms", provider: "twilio" }),
+      delivery(at, { agent_id, call_id, action_index: 1, updated_at: iso(at + 700) }),
+      delivery(at, { agent_id, call_id, action_index: 2, action_type: "email", provider: "resend", status: "failed", attempts: 2, last_status: 422 }),
+    ];
+    const [written] = await env.DB.batch(deliverySettlesStatements(env.DB, callOf(uniqueId("call"))));
+    expect(written!.meta.rows_written).toBe(1);
+
+    await write(...callOf(uniqueId("call")));
+    const { results } = await env.DB.prepare("SELECT hour, counts FROM delivery_stats_hourly WHERE agent_id = ?").bind(agent_id).all<{ hour: string; counts: string }>();
+    expect(results).toHaveLength(1);
+    const counts = JSON.parse(results[0]!.counts) as Record<string, number[]>;
+    // [settled, attempts, then the latency histogram: le_1s, le_2s, ...]
+    expect(counts["sms:twilio:delivered"]!.slice(0, 4)).toEqual([2, 2, 0, 2]);
+    expect(counts["webhook:webhook:delivered"]!.slice(0, 4)).toEqual([2, 2, 2, 0]);
+    expect(counts["email:resend:failed"]!.slice(0, 4)).toEqual([2, 4, 0, 0]);
+
+    const grouped = await readStats(env.DB, { window: "24h", group_by: "provider", now: at + HOUR });
+    expect(grouped.deliveries.groups.map((g) => [g.key, g.settled])).toEqual([
+      ["resend", 2],
+      ["twilio", 2],
+      ["webhook", 2],
+    ]);
+  });
+
+  it("counts a write of more actions than one statement takes", async () => {
+    const at = ownHour();
+    const agent_id = uniqueId("agent");
+    const call_id = uniqueId("call");
+    const rows = Array.from({ length: 20 }, (_, action_index) => delivery(at, { agent_id, call_id, action_index, attempts: 1 + (action_index % 2) }));
+    await write(...rows);
+    await write(...rows);
+    expect(await totals(at + HOUR)).toMatchObject({ settled: 20, attempts: 30, by_status: { delivered: 20 } });
+  });
 });
 
 /** An outbound call's view at a stage of its life. */
@@ -186,6 +224,15 @@ describe("the migration's backfill", () => {
     expect(stats.deliveries.total).toMatchObject({ settled: 3, attempts: 5, by_status: { delivered: 2, gone: 1 } });
     expect(stats.deliveries.total.latency).toMatchObject({ measured: 2, p50_ms: 1_000, p95_ms: 300_000 });
     expect(stats.outbound_calls.total).toMatchObject({ final: 1, by_outcome: { confirmed: 1 }, connected: 1, attempts: 2, redials: 1 });
+
+    // Migration 0016 moves the delivery rows into the per-agent rollup; the answer is the same.
+    const perAgent = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0016_"))!;
+    const move = perAgent.queries.filter((q) => /^\s*(INSERT INTO delivery_stats_hourly|DELETE)/i.test(q));
+    expect(move).toHaveLength(2);
+    await env.DB.batch(move.map((q) => env.DB.prepare(q)));
+    expect(await readStats(env.DB, { window: "24h", group_by: "agent", now: at + HOUR })).toEqual(stats);
+    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM stats_hourly WHERE kind = 'delivery' AND agent_id = ?").bind(agent).first<{ n: number }>();
+    expect(left!.n).toBe(0);
 
     // The live path sees them as counted: a repeat or an erasure adds nothing, the active one settles once.
     await write({ ...legacy[0]!, last_error: null, version: 4 }, { ...legacy[3]!, status: "delivered", attempts: 2, version: 4, updated_at: iso(at + 9_000) });

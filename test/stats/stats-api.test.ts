@@ -167,10 +167,13 @@ describe("retention", () => {
     const now = Date.now();
     const agent_id = uniqueId("agent");
     await writeAll([settled(now - 31 * DAY, { agent_id }), settled(now - 29 * DAY, { agent_id })]);
-    const rows = async () =>
-      (await env.DB.prepare("SELECT COUNT(*) AS n FROM stats_hourly WHERE agent_id = ?").bind(agent_id).first<{ n: number }>())!.n;
-    expect(await rows()).toBe(2);
+    const index = new OutboundCallIndex(env.DB);
+    await index.save(finalCall(now - 31 * DAY, { agent_id }), 1);
+    await index.save(finalCall(now - 29 * DAY, { agent_id }), 1);
+    const rows = async (table: string) =>
+      (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE agent_id = ?`).bind(agent_id).first<{ n: number }>())!.n;
+    expect([await rows("delivery_stats_hourly"), await rows("stats_hourly")]).toEqual([2, 2]);
     await worker.scheduled!(createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }), env, createExecutionContext());
-    expect(await rows()).toBe(1);
+    expect([await rows("delivery_stats_hourly"), await rows("stats_hourly")]).toEqual([1, 1]);
   });
 });

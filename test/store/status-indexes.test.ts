@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Call, Delivery } from "../../src/schemas/delivery";
 import { type CallFilter, CallLog } from "../../src/store/calls";
 import { type DeliveryFilter, DeliveryLog } from "../../src/store/delivery-log";
+import { deliverySettlesStatements, readStats } from "../../src/store/stats";
 import { iso, loggedCall, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
@@ -363,5 +364,23 @@ describe("a call's deliveries are found through the call, without an index of th
     const { db, batches } = recording();
     await new DeliveryLog(db).write({ actions: [delivery(ownHour())], attempts: [] });
     expect(batches[0]![1]!.meta.rows_written).toBe(2);
+  });
+});
+
+describe("the stats rollups stay indexed", () => {
+  it("a write's settles look each delivery up by its key, and GET /stats reads the window's hours by the rollups' key", async () => {
+    const at = ownHour();
+    const rows = [0, 1, 2].map((action_index) => delivery(at, { action_index, agent_id: "agent_x", id: uniqueId("dlv"), status: "delivered" as const, version: 3 }));
+    const { db, seen } = recording();
+    deliverySettlesStatements(db, rows);
+    await readStats(db, { window: "30d", group_by: "agent", now: at });
+    expect(seen).toHaveLength(3);
+    const [count, outbound, deliveries] = await Promise.all(seen.map(planOf));
+    expect(count, count!.join("\n")).toContain("SEARCH d USING PRIMARY KEY (id=?) LEFT-JOIN");
+    expect(outbound, outbound!.join("\n")).toContain("SEARCH stats_hourly USING PRIMARY KEY (hour>?)");
+    expect(deliveries, deliveries!.join("\n")).toContain("SEARCH r USING PRIMARY KEY (hour>?)");
+    // Scans here are of the statement's own parameter (json_each) and subqueries, never of a table.
+    const tableScans = (plan: string[]) => fullScans(plan).filter((line) => !/^SCAN \(subquery-\d+\)$/.test(line));
+    for (const plan of [count!, outbound!, deliveries!]) expect(tableScans(plan), plan.join("\n")).toEqual([]);
   });
 });
