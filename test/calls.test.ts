@@ -95,6 +95,14 @@ describe("POST /calls/{call_id}/rerun", () => {
       ["pending", 1],
     ]);
     expect(new Set(ledger.actions.map((a: any) => a.id)).size).toBe(3);
+
+    // The log lists the call's deliveries through its row, which the re-run wrote again with all three.
+    await vi.waitFor(async () => {
+      const listed = (await (await request("GET", `/deliveries?call_id=${event.call_id}&agent_id=${agentId}`)).json()) as any;
+      expect(listed.deliveries.map((d: any) => d.id).sort()).toEqual(ledger.actions.map((a: any) => a.id).sort());
+      const byAgent = (await (await request("GET", `/deliveries?agent_id=${agentId}`)).json()) as any;
+      expect(byAgent.deliveries).toHaveLength(3);
+    });
   });
 
   it("answers 409 when the agent has nothing to run, 404 for an unknown call", async () => {

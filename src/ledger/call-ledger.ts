@@ -716,7 +716,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     if (!this.logLagging(call, actions, mark)) return;
     try {
       await new DeliveryLog(this.env.DB).write({
-        ...(mark.call ? {} : { call }),
+        ...(mark.call ? {} : { call: { ...call, delivery_ids: actions.map((a) => a.delivery_id) } }),
         actions: rows.map((a) => this.actionRow(a, call)),
         attempts,
         ...(mark.erase ? { erase: actions.map((a) => a.delivery_id) } : {}),

@@ -5,6 +5,8 @@ import { decodeCursor, encodeCursor, Where } from "./keyset";
 import { DELIVERY_COUNTED, deliverySettlesStatements } from "./stats";
 
 export type CallRow = Call;
+/** A call as the log stores it: with the ids of its deliveries, through which listings reach them. */
+export type LoggedCall = CallRow & { delivery_ids: string[] };
 export type ActionRow = Delivery;
 export type AttemptRow = Attempt;
 
@@ -86,9 +88,12 @@ export function attemptLog(stored: string): AttemptRow[] {
 /** The status deliveries_by_status leaves out, being that of nearly every delivery. */
 const UNINDEXED_DELIVERY_STATUS = "delivered" satisfies DeliveryStatus;
 
-/** The terms joining a call's row to its deliveries' rows (see list). */
-const DELIVERIES_OF_CALL =
-  "deliveries.agent_id = calls.agent_id AND deliveries.created_at = calls.received_at AND deliveries.call_id = calls.call_id";
+/**
+ * The term joining a call's row to its deliveries' rows: the ids its row lists (migrations/0017).
+ * As an IN list, SQLite reads them in id order from the deliveries' primary key, so a list
+ * ordered by the calls key and then the delivery's id needs no sort.
+ */
+const DELIVERIES_OF_CALL = "deliveries.id IN (SELECT value FROM json_each(calls.delivery_ids))";
 
 /** A list's statement, and what its cursor holds of a row: the columns it is ordered by. */
 interface ListQuery {
@@ -97,18 +102,22 @@ interface ListQuery {
   cursorOf: (row: ActionRow) => string[];
 }
 
-/** The D1 delivery log: one row per call, one per action of a call, holding that action's attempts. */
+/**
+ * The D1 delivery log: one row per call, listing its deliveries' ids, and one per action of a
+ * call, holding that action's attempts.
+ */
 export class DeliveryLog {
   constructor(private readonly db: D1Database) {}
 
   /**
    * Mirrors what the ledger has not yet confirmed, in one batch (one transaction): the call
-   * row once, each changed action with its new attempts, and an erasure of the attempts logged.
+   * row once (again when a re-run adds deliveries to its list), each changed action with its
+   * new attempts, and an erasure of the attempts logged.
    * An action row (attempts included) is only replaced by a newer version, so batches that land
    * out of order cannot roll the log back or bring back what an erasure stripped. A settle is
    * counted into the hourly stats in the same batch, once (src/store/stats.ts).
    */
-  async write(entry: { call?: CallRow; actions: ActionRow[]; attempts: LoggedAttempt[]; erase?: string[] }): Promise<void> {
+  async write(entry: { call?: LoggedCall; actions: ActionRow[]; attempts: LoggedAttempt[]; erase?: string[] }): Promise<void> {
     const statements: D1PreparedStatement[] = [];
     if (entry.call) statements.push(this.callStatement(entry.call));
     const attemptsOf = new Map<string, LoggedAttempt[]>();
@@ -138,15 +147,15 @@ export class DeliveryLog {
     if (statements.length > 0) await this.db.batch(statements);
   }
 
-  private callStatement(call: CallRow): D1PreparedStatement {
+  private callStatement(call: LoggedCall): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at, delivery_ids)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (received_at, agent_id, call_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-           action_count = excluded.action_count`,
+           action_count = excluded.action_count, delivery_ids = excluded.delivery_ids`,
       )
-      .bind(call.call_id, call.agent_id, call.status, call.reason, call.action_count, call.ended_at, call.received_at);
+      .bind(call.call_id, call.agent_id, call.status, call.reason, call.action_count, call.ended_at, call.received_at, JSON.stringify(call.delivery_ids));
   }
 
   private actionStatement(a: ActionRow, attempts: LoggedAttempt[]): D1PreparedStatement {
@@ -190,7 +199,7 @@ export class DeliveryLog {
    */
   async deleteOlderThan(cutoff: string): Promise<void> {
     await this.db.batch([
-      // Old calls by the calls key, their deliveries by deliveries_by_agent (see list).
+      // Old calls by the calls key, their deliveries by the ids their rows list (see list).
       this.db
         .prepare(
           `DELETE FROM deliveries WHERE id IN (
@@ -211,13 +220,16 @@ export class DeliveryLog {
    * list finds them, and its call row.
    */
   async deleteCall(call: Pick<CallRow, "agent_id" | "call_id" | "received_at">): Promise<void> {
+    const key = [call.received_at, call.agent_id, call.call_id];
     await this.db.batch([
       this.db
-        .prepare("DELETE FROM deliveries WHERE agent_id = ? AND created_at = ? AND call_id = ?")
-        .bind(call.agent_id, call.received_at, call.call_id),
-      this.db
-        .prepare("DELETE FROM calls WHERE received_at = ? AND agent_id = ? AND call_id = ?")
-        .bind(call.received_at, call.agent_id, call.call_id),
+        .prepare(
+          `DELETE FROM deliveries WHERE id IN (
+             SELECT listed.value FROM calls CROSS JOIN json_each(calls.delivery_ids) AS listed
+             WHERE calls.received_at = ? AND calls.agent_id = ? AND calls.call_id = ?)`,
+        )
+        .bind(...key),
+      this.db.prepare("DELETE FROM calls WHERE received_at = ? AND agent_id = ? AND call_id = ?").bind(...key),
     ]);
   }
 
@@ -282,15 +294,15 @@ export class DeliveryLog {
   /**
    * Newest first, keyset-paginated. Returns null for an unreadable cursor.
    *
-   * A delivery's created_at is its call's received_at, and its call's row outlives it
-   * (migrations/0012), so deliveries have no time index of their own (migrations/0015): a list
-   * narrowed by a call, an agent or a rare status reads that index of deliveries; any other
-   * reads the calls table in its key's order, newest first, and each call's deliveries in
-   * deliveries_by_agent.
+   * Deliveries are indexed only by rare status and by target: a call's row lists its deliveries'
+   * ids (migrations/0017), and a delivery's created_at is its call's received_at. So a list
+   * narrowed by a call reads that call's row by its id, and one narrowed by a rare status reads
+   * deliveries_by_status; any other reads the calls key newest first (an agent's calls through
+   * calls_by_agent), and each call's deliveries by their primary key.
    */
   async list(f: DeliveryFilter): Promise<{ deliveries: ActionRow[]; next_cursor: string | null } | null> {
     const rareStatus = f.status !== undefined && f.status !== UNINDEXED_DELIVERY_STATUS;
-    const query = f.call_id || f.agent_id || rareStatus ? this.listQuery(f) : this.listThroughCalls(f);
+    const query = f.call_id || rareStatus ? this.listQuery(f) : this.listThroughCalls(f);
     if (!query) return null;
     const { results } = await this.db
       .prepare(query.sql)
@@ -301,21 +313,23 @@ export class DeliveryLog {
     return { deliveries: page, next_cursor: results.length > f.limit && last ? encodeCursor(query.cursorOf(last)) : null };
   }
 
-  /** A list led by an index of deliveries: of the call's (through the call), the agent's, or a status's. */
+  /** A list of one call's deliveries (through its row), or of a rare status's (through deliveries_by_status). */
   private listQuery(f: DeliveryFilter): ListQuery | null {
     const q = new Where();
     let from = "deliveries";
     if (f.call_id) {
-      // A call's deliveries have no index of their own (migrations/0012): the call (one per
-      // agent) gives their agent and created_at, which deliveries_by_agent finds. CROSS JOIN
-      // keeps calls the outer loop, and INDEXED BY keeps it on the call's id (a call or two)
-      // when an agent is given too, rather than on every call of the agent.
+      // CROSS JOIN keeps the call the outer loop, and INDEXED BY keeps it on the call's id (a
+      // call or two) when an agent is given too, rather than on every call of the agent.
       from = "calls INDEXED BY calls_by_call_id CROSS JOIN deliveries";
       q.add("calls.call_id = ?", f.call_id);
       if (f.agent_id) q.add("calls.agent_id = ?", f.agent_id);
       q.add(DELIVERIES_OF_CALL);
     }
-    if (f.status) {
+    if (f.call_id && f.status) {
+      // A call's few deliveries are read by id; `+` keeps the planner off deliveries_by_status,
+      // which would read every delivery of that status to find the call's.
+      q.add("+deliveries.status = ?", f.status);
+    } else if (f.status) {
       q.add("deliveries.status = ?", f.status);
       // deliveries_by_status leaves out 'delivered' (migrations/0011): SQLite uses a partial
       // index only when the query's WHERE says its rows are in it, which `status = ?` does not.
@@ -338,9 +352,12 @@ export class DeliveryLog {
     };
   }
 
-  /** A list led by the calls table's key, newest first: unfiltered, delivered, by type, by time. */
+  /** A list led by the calls key, newest first: unfiltered, by agent, delivered, by type, by time. */
   private listThroughCalls(f: DeliveryFilter): ListQuery | null {
     const q = new Where();
+    // An agent's calls in calls_by_agent (agent_id, received_at), rather than every call's key.
+    const from = f.agent_id ? "calls INDEXED BY calls_by_agent" : "calls";
+    if (f.agent_id) q.add("calls.agent_id = ?", f.agent_id);
     q.add(DELIVERIES_OF_CALL);
     if (f.status) q.add("deliveries.status = ?", f.status);
     if (f.type) q.add("deliveries.action_type = ?", f.type);
@@ -350,12 +367,12 @@ export class DeliveryLog {
       const after = decodeCursor(f.cursor, 4);
       if (!after) return null;
       const [receivedAt, agentId, callId, id] = after;
-      // The first term is a range of the calls key; the second steps past the cursor's own call.
-      q.add("(calls.received_at, calls.agent_id, calls.call_id) <= (?, ?, ?)", receivedAt, agentId, callId);
+      // The first term is a range of either index; the second steps past the cursor's own call.
+      q.add("calls.received_at <= ?", receivedAt);
       q.add("((calls.received_at, calls.agent_id, calls.call_id) < (?, ?, ?) OR deliveries.id < ?)", receivedAt, agentId, callId, id);
     }
     return {
-      sql: `SELECT ${deliveryColumns("deliveries")} FROM calls CROSS JOIN deliveries ${q.clause()}
+      sql: `SELECT ${deliveryColumns("deliveries")} FROM ${from} CROSS JOIN deliveries ${q.clause()}
             ORDER BY calls.received_at DESC, calls.agent_id DESC, calls.call_id DESC, deliveries.id DESC LIMIT ?`,
       args: q.args,
       cursorOf: (row) => [row.created_at, row.agent_id, row.call_id, row.id],

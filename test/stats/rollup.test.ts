@@ -97,7 +97,11 @@ describe("delivery settles are counted once", () => {
       delivery(at, { agent_id, call_id, action_index: 2, action_type: "email", provider: null, status: "skipped", attempts: 0 }),
       delivery(at, { agent_id, call_id, action_index: 3, action_type: "task", status: "pending", attempts: 0, version: 1 }),
     ];
-    await log().write({ call: { call_id, agent_id, status: "accepted", reason: null, action_count: 4, ended_at: null, received_at: iso(at) }, actions: rows, attempts: [] });
+    await log().write({
+      call: { call_id, agent_id, status: "accepted", reason: null, action_count: 4, ended_at: null, received_at: iso(at), delivery_ids: rows.map((r) => r.id) },
+      actions: rows,
+      attempts: [],
+    });
     await log().write({ actions: rows, attempts: [] });
     const stats = await totals(at + HOUR);
     expect(stats).toMatchObject({ settled: 3, attempts: 2, by_status: { delivered: 2, skipped: 1 }, success_rate: 1, attempts_per_delivery: 0.67 });

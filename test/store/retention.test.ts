@@ -9,8 +9,8 @@ async function seed(callId: string, receivedAt: string, status: string) {
   const id = `dlv_${callId}`;
   await env.DB.batch([
     env.DB.prepare(
-      "INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at) VALUES (?, 'agent_ret', 'accepted', NULL, 1, NULL, ?)",
-    ).bind(callId, receivedAt),
+      "INSERT INTO calls (call_id, agent_id, status, reason, action_count, ended_at, received_at, delivery_ids) VALUES (?, 'agent_ret', 'accepted', NULL, 1, NULL, ?, json_array(?))",
+    ).bind(callId, receivedAt, id),
     env.DB.prepare(
       `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status, attempts, created_at, updated_at, version, attempt_log)
        VALUES (?, ?, 'agent_ret', 0, 'sms', 'outbox', NULL, ?, 1, ?, ?, 1, json_array(json_object('attempt', 1, 'started_at', ?, 'duration_ms', 5, 'outcome', 'delivered')))`,

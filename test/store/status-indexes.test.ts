@@ -2,9 +2,9 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Call, Delivery } from "../../src/schemas/delivery";
 import { type CallFilter, CallLog } from "../../src/store/calls";
-import { type DeliveryFilter, DeliveryLog } from "../../src/store/delivery-log";
+import { type DeliveryFilter, DeliveryLog, type LoggedCall } from "../../src/store/delivery-log";
 import { deliverySettlesStatements, readStats } from "../../src/store/stats";
-import { iso, loggedCall, loggedDelivery } from "../fixtures/log-rows";
+import { callListing, iso, loggedCall, loggedDelivery } from "../fixtures/log-rows";
 import { uniqueId } from "../helpers";
 
 /**
@@ -89,7 +89,7 @@ const delivery = loggedDelivery;
 const FAILED = { status: "failed", last_status: 400, last_error: "HTTP 400" } as const;
 
 /** The call row a delivery belongs to, as the ledger logs it beside the delivery. */
-const callOf = (d: Delivery): Call => ({
+const callOf = (d: Delivery): LoggedCall => ({
   call_id: d.call_id,
   agent_id: d.agent_id,
   status: "accepted",
@@ -97,9 +97,13 @@ const callOf = (d: Delivery): Call => ({
   action_count: 1,
   ended_at: null,
   received_at: d.created_at,
+  delivery_ids: [d.id],
 });
 
 const call = loggedCall;
+
+/** Logs a call with its deliveries, as the ledger does: the call's row listing them. */
+const logCall = (log: DeliveryLog, c: LoggedCall, actions: Delivery[]) => log.write({ call: callListing(c, actions), actions, attempts: [] });
 
 describe("deliveries_by_status is partial, and the delivery list still reads an index for every filter", () => {
   it("reads deliveries_by_status for a status other than delivered", async () => {
@@ -120,22 +124,33 @@ describe("deliveries_by_status is partial, and the delivery list still reads an 
     expectListPlan(await deliveryListPlan({ agent_id: "agent_abc123", status: "failed" }), /^SEARCH deliveries USING INDEX deliveries_by_status \(status=\?\)$/);
   });
 
-  // Deliveries have no time index (migrations/0015): the calls key, newest first, leads, and
-  // each call's deliveries are found in deliveries_by_agent; the order needs no sort.
+  // Deliveries have no time index (migrations/0015) nor an agent's (0017): the calls key, newest
+  // first, leads, and each call's deliveries are the ids its row lists, read by primary key in
+  // id order; the order needs no sort.
   it("reads the calls key newest first, then each call's deliveries, for delivered, a type or no status", async () => {
     const throughCalls = (plan: string[], calls: RegExp) => {
-      expect(plan, plan.join("\n")).toHaveLength(2);
+      expect(plan, plan.join("\n")).toHaveLength(4);
       expect(plan[0]).toMatch(calls);
-      expect(plan[1]).toBe("SEARCH deliveries USING INDEX deliveries_by_agent (agent_id=? AND created_at=?)");
-      expect(plan.join("\n")).not.toContain("TEMP B-TREE");
+      expect(plan.slice(1)).toEqual(["SEARCH deliveries USING PRIMARY KEY (id=?)", "CORRELATED LIST SUBQUERY 1", "SCAN json_each VIRTUAL TABLE INDEX 1:"]);
     };
     throughCalls(await deliveryListPlan({ status: "delivered" }), /^SCAN calls$/);
     throughCalls(await deliveryListPlan({}), /^SCAN calls$/);
     throughCalls(await deliveryListPlan({ type: "sms" }), /^SCAN calls$/);
     throughCalls(await deliveryListPlan({ status: "delivered", since: "2033-01-01T00:00:00Z" }), /^SEARCH calls USING PRIMARY KEY \(received_at>\?\)$/);
     const cursor = btoa(JSON.stringify(["2033-01-01T00:00:00.000Z", "agent_x", "call_x", "dlv_x"]));
-    throughCalls(await deliveryListPlan({ cursor }), /^SEARCH calls USING PRIMARY KEY \(\(received_at,agent_id,call_id\)<\(\?,\?,\?\)\)$/);
-    expectListPlan(await deliveryListPlan({ agent_id: "agent_abc123", status: "delivered" }), /^SEARCH deliveries USING INDEX deliveries_by_agent \(agent_id=\?\)$/);
+    throughCalls(await deliveryListPlan({ cursor }), /^SEARCH calls USING PRIMARY KEY \(received_at<\?\)$/);
+    // An agent's calls in calls_by_agent; its order leaves only each call's few deliveries to sort.
+    const agentsCalls = (plan: string[], calls: RegExp) => {
+      expect(plan, plan.join("\n")).toHaveLength(5);
+      throughCalls(plan.slice(0, 4), calls);
+      expect(plan[4]).toBe("USE TEMP B-TREE FOR LAST TERM OF ORDER BY");
+    };
+    agentsCalls(await deliveryListPlan({ agent_id: "agent_abc123", status: "delivered" }), /^SEARCH calls USING INDEX calls_by_agent \(agent_id=\?\)$/);
+    agentsCalls(await deliveryListPlan({ agent_id: "agent_abc123", cursor }), /^SEARCH calls USING INDEX calls_by_agent \(agent_id=\? AND received_at<\?\)$/);
+    agentsCalls(
+      await deliveryListPlan({ agent_id: "agent_abc123", type: "sms", since: "2033-01-01T00:00:00Z" }),
+      /^SEARCH calls USING INDEX calls_by_agent \(agent_id=\? AND received_at>\?\)$/,
+    );
   });
 
   it("pages through calls received at the same instant, and refuses another list's cursor", async () => {
@@ -144,7 +159,7 @@ describe("deliveries_by_status is partial, and the delivery list still reads an 
     const calls = [call(at), call(at), call(at)];
     const of = (c: Call, index: number) =>
       delivery(at, { call_id: c.call_id, agent_id: c.agent_id, action_index: index, id: `dlv_${c.call_id}_${index}` });
-    for (const c of calls) await log.write({ call: c, actions: [of(c, 0), of(c, 1)], attempts: [] });
+    for (const c of calls) await logCall(log, c, [of(c, 0), of(c, 1)]);
     const window = { since: iso(at), until: iso(at + 1) };
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -268,7 +283,7 @@ describe("calls_by_status is partial, and the call list still reads an index for
 
   it("writes one row less for an accepted call than for one with no actions", async () => {
     const at = ownHour();
-    const rowsWritten = async (row: Call) => {
+    const rowsWritten = async (row: LoggedCall) => {
       const { db, batches } = recording();
       await new DeliveryLog(db).write({ call: row, actions: [], attempts: [] });
       expect(batches).toHaveLength(1);
@@ -298,24 +313,30 @@ describe("the log's other queries on status stay indexed", () => {
     const plans = await Promise.all(seen.map(planOf));
     for (const plan of plans) expect(fullScans(plan), plan.join("\n")).toEqual([]);
     expect(plans[0]).toContain("SEARCH calls USING PRIMARY KEY (received_at<?)");
-    expect(plans[0]).toContain("SEARCH deliveries USING INDEX deliveries_by_agent (agent_id=? AND created_at=?)");
+    expect(plans[0]).toContain("SEARCH deliveries USING PRIMARY KEY (id=?)");
     expect(plans[1]).toContain("SEARCH calls USING PRIMARY KEY (received_at<?)");
   });
 });
 
 describe("a call's deliveries are found through the call, without an index of their own", () => {
-  // The call's instant narrows an index to the call's deliveries: deliveries_by_agent, or for a
-  // rare status the partial deliveries_by_status, searched on (status, created_at).
-  it("reads the call, then the call's instant in an index of deliveries, and never a whole table", async () => {
-    for (const filter of [{ call_id: "call_x" }, { call_id: "call_x", status: "failed" as const }, { call_id: "call_x", status: "delivered" as const }]) {
-      const plan = await deliveryListPlan(filter);
-      expect(plan[0], plan.join("\n")).toMatch(/^SEARCH calls USING (COVERING )?INDEX calls_by_call_id \(call_id=\?\)$/);
-      expect(plan[1], plan.join("\n")).toMatch(/^SEARCH deliveries USING INDEX deliveries_by_(agent \(agent_id|status \(status)=\? AND created_at=\?\)$/);
-      expect(fullScans(plan)).toEqual([]);
+  // The call's row lists its deliveries' ids (migrations/0017): each is read by primary key,
+  // and the call's few deliveries are sorted.
+  const callsDeliveries = [
+    "SEARCH calls USING INDEX calls_by_call_id (call_id=?)",
+    "SEARCH deliveries USING PRIMARY KEY (id=?)",
+    "CORRELATED LIST SUBQUERY 1",
+    "SCAN json_each VIRTUAL TABLE INDEX 1:",
+    "USE TEMP B-TREE FOR ORDER BY",
+  ];
+  it("reads the call by its id, then its deliveries by theirs, and never a whole table", async () => {
+    for (const filter of [
+      { call_id: "call_x" },
+      { call_id: "call_x", status: "failed" as const },
+      { call_id: "call_x", status: "delivered" as const },
+      { call_id: "call_x", agent_id: "agent_abc123" },
+    ]) {
+      expect(await deliveryListPlan(filter)).toEqual(callsDeliveries);
     }
-    const own = await deliveryListPlan({ call_id: "call_x", agent_id: "agent_abc123" });
-    expect(own[0], own.join("\n")).toMatch(/^SEARCH calls USING COVERING INDEX calls_by_call_id \(call_id=\?\)$/);
-    expect(own[1], own.join("\n")).toMatch(/^SEARCH deliveries USING INDEX deliveries_by_agent \(agent_id=\? AND created_at=\?\)$/);
   });
 
   it("lists exactly the call's deliveries, across its runs and beside another call received at the same instant", async () => {
@@ -326,9 +347,9 @@ describe("a call's deliveries are found through the call, without an index of th
     const neighbour = call(at, { agent_id: mine.agent_id });
     const of = (c: Call, index: number, over: Partial<Delivery> = {}) =>
       delivery(at, { call_id: c.call_id, agent_id: c.agent_id, action_index: index, id: `dlv_${c.agent_id}_${c.call_id}_${index}`, ...over });
-    await log.write({ call: mine, actions: [of(mine, 0), of(mine, 1, FAILED), of(mine, 2, { run: 1 })], attempts: [] });
-    await log.write({ call: same, actions: [of(same, 0)], attempts: [] });
-    await log.write({ call: neighbour, actions: [of(neighbour, 0)], attempts: [] });
+    await logCall(log, mine, [of(mine, 0), of(mine, 1, FAILED), of(mine, 2, { run: 1 })]);
+    await logCall(log, same, [of(same, 0)]);
+    await logCall(log, neighbour, [of(neighbour, 0)]);
     const ids = async (filter: Omit<DeliveryFilter, "limit">) => (await log.list({ ...filter, limit: 50 }))!.deliveries.map((d) => d.id).sort();
 
     expect(await ids({ call_id: mine.call_id, agent_id: mine.agent_id })).toEqual([0, 1, 2].map((i) => of(mine, i).id).sort());
@@ -348,7 +369,13 @@ describe("a call's deliveries are found through the call, without an index of th
     const { db, seen } = recording({ run: false });
     await new DeliveryLog(db).deleteCall({ agent_id: "agent_x", call_id: "call_x", received_at: "2033-01-01T00:00:00.000Z" });
     const plans = await Promise.all(seen.map(planOf));
-    expect(plans[0]).toEqual(["SEARCH deliveries USING INDEX deliveries_by_agent (agent_id=? AND created_at=?)"]);
+    expect(plans[0]).toEqual([
+      "SEARCH deliveries USING PRIMARY KEY (id=?)",
+      "LIST SUBQUERY 1",
+      "SEARCH calls USING PRIMARY KEY (received_at=? AND agent_id=? AND call_id=?)",
+      "SCAN listed VIRTUAL TABLE INDEX 1:",
+      "CREATE BLOOM FILTER",
+    ]);
     expect(plans[1]).toEqual(["SEARCH calls USING PRIMARY KEY (received_at=? AND agent_id=? AND call_id=?)"]);
   });
 
@@ -356,14 +383,16 @@ describe("a call's deliveries are found through the call, without an index of th
     const { db, seen } = recording({ run: false });
     await new DeliveryLog(db).deleteOlderThan("2033-01-01T00:00:00.000Z");
     const plan = await planOf(seen.find((q) => q.sql.includes("DELETE FROM calls"))!);
-    expect(plan.join("\n")).toMatch(/SEARCH deliveries USING (COVERING )?INDEX deliveries_by_agent \(agent_id=\? AND created_at=\?\)/);
+    expect(plan).toContain("SEARCH deliveries USING PRIMARY KEY (id=?)");
     expect(fullScans(plan)).toEqual([]);
   });
 
-  it("writes a delivery logged as delivered as two rows: itself and deliveries_by_agent", async () => {
+  it("writes a delivery logged as delivered as one row, and its call's row with the ids listed", async () => {
     const { db, batches } = recording();
-    await new DeliveryLog(db).write({ actions: [delivery(ownHour())], attempts: [] });
-    expect(batches[0]![1]!.meta.rows_written).toBe(2);
+    const d = delivery(ownHour());
+    await new DeliveryLog(db).write({ call: callOf(d), actions: [d], attempts: [] });
+    // The call's row with calls_by_call_id and calls_by_agent, the stats rollup, the delivery.
+    expect(batches[0]!.map((r) => r.meta.rows_written)).toEqual([3, 1, 1]);
   });
 });
 
