@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it, vi } from "vitest";
 import type { CallLedger } from "../src/ledger/call-ledger";
 import { ledgerFor, ledgerStub } from "../src/ledger/client";
+import { Outbox } from "../src/store/outbox";
 import { callEvent, editActions, pendingJobs, postEvent, putAgent, uniqueId } from "./helpers";
 
 /** Pretends every action's job was due `ageMs` ago and its queue message never came back. */
@@ -123,10 +124,20 @@ describe("ledger watchdog", () => {
 
   it("deletes a settled call's log rows and then its ledger when its retention ends", async () => {
     const { stub, ledger, agentId, callId } = await retainedCall();
+    // What the development outbox recorded for it, and for another call.
+    const deliveryId = (await ledger.snapshot())!.actions[0]!.id;
+    const outbox = new Outbox(env.DB);
+    const message = { call_id: callId, agent_id: agentId, kind: "sms" as const, recipient: "+14155551234", subject: null, message: { body: "Hi" } };
+    await outbox.add({ ...message, delivery_id: deliveryId, idempotency_key: deliveryId });
+    const other = uniqueId("dlv");
+    await outbox.add({ ...message, delivery_id: other, idempotency_key: other });
+
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await ledger.snapshot()).toBeNull();
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
     expect(await logRows(agentId, callId)).toEqual({ calls: 0, deliveries: 0 });
+    const outboxed = await env.DB.prepare("SELECT delivery_id FROM outbox WHERE delivery_id IN (?, ?)").bind(deliveryId, other).all();
+    expect(outboxed.results).toEqual([{ delivery_id: other }]);
     // Nothing is written back: the table comes again only with a call, and the same call posted
     // again is a new one.
     const tables = () =>

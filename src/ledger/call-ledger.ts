@@ -5,6 +5,7 @@ import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
+import { Outbox } from "../store/outbox";
 import {
   ACTION_LIST_COLUMNS,
   ACTION_LIST_MAX_BYTES,
@@ -83,6 +84,13 @@ export interface LedgerSnapshot {
   /** The voice platform's payload as received, for events that came through a platform route. */
   raw: unknown;
   actions: (ActionRow & { action: Action })[];
+}
+
+/** What an erasure changed, and the call's delivery ids, which key what else holds its data (the outbox). */
+export interface Erased {
+  actions: number;
+  attempts: number;
+  deliveryIds: string[];
 }
 
 export interface AcceptOptions {
@@ -475,7 +483,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
    * only the call, undelivered actions are failed, and attempts keep only their outcome,
    * status and timing. The delivery log is rewritten from here.
    */
-  async erase(): Promise<{ actions: number; attempts: number } | null> {
+  async erase(): Promise<Erased | null> {
     const call = this.callRow();
     if (!call) return null;
     const now = Date.now();
@@ -493,7 +501,8 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     });
     this.arm();
     await this.syncLog();
-    return { actions: this.storedActions().length, attempts };
+    const deliveryIds = this.storedActions().map((a) => a.delivery_id);
+    return { actions: deliveryIds.length, attempts, deliveryIds };
   }
 
   async snapshot(): Promise<LedgerSnapshot | null> {
@@ -549,16 +558,21 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /**
-   * The end of retention: the call's delivery-log rows, then the ledger itself. The log's rows go
-   * first because once the ledger is gone the same call id posted again is a new call, and its
-   * deliveries have the same ids: rows of the old call still in the log would meet them. If the
+   * The end of retention: the call's delivery-log rows (and what the development outbox recorded
+   * for it), then the ledger itself. Those rows go first because once the ledger is gone the same
+   * call id posted again is a new call, and its deliveries have the same ids: rows of the old call
+   * still in the log would meet them, and the outbox would take its messages for the old ones. If the
    * log refuses, the ledger stays and tries again; the log's daily sweep is a backstop. A storage
    * failure after that fails the alarm, which the runtime retries, and finds the log's rows gone.
    */
   private async deleteCall(): Promise<void> {
     const call = this.callRow();
     try {
-      if (call) await new DeliveryLog(this.env.DB).deleteCall(call);
+      if (call) {
+        // What the development outbox recorded for it goes too: it is keyed by the same delivery ids.
+        await new Outbox(this.env.DB).deleteForDeliveries(this.storedActions().map((a) => a.delivery_id));
+        await new DeliveryLog(this.env.DB).deleteCall(call);
+      }
     } catch (err) {
       console.error("ledger: could not delete the call's log rows at the end of retention; the alarm will retry", {
         call_id: call?.call_id,

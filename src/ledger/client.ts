@@ -2,7 +2,7 @@ import { countRequests } from "../lib/meter";
 import type { Agent } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
-import type { AcceptOptions, CallLedger, Claim, LedgerSnapshot } from "./call-ledger";
+import type { AcceptOptions, CallLedger, Claim, Erased, LedgerSnapshot } from "./call-ledger";
 
 /** The Durable Object of one call. Typed from the class itself, not from Env, to keep types acyclic. */
 export function ledgerStub(env: CloudflareBindings, agentId: string, callId: string): DurableObjectStub<CallLedger> {
@@ -53,8 +53,8 @@ export class LedgerClient {
     return (await this.stub.rerun(agent)) as { ok: true; result: IngestResult } | { ok: false; reason: string };
   }
 
-  async erase(): Promise<{ actions: number; attempts: number } | null> {
-    return (await this.stub.erase()) as { actions: number; attempts: number } | null;
+  async erase(): Promise<Erased | null> {
+    return (await this.stub.erase()) as Erased | null;
   }
 
   bringForward(index: number): Promise<boolean> {

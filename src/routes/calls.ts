@@ -252,8 +252,9 @@ export function registerCallRoutes(app: OpenAPIHono<AppEnv>) {
       const agentId = await agentOfCall(c.env, call_id, c.req.valid("query").agent_id);
       const erased = agentId ? await ledgerFor(c.env, agentId, call_id).erase() : null;
       if (!agentId || !erased) throw new AppError("not_found", `no call "${call_id}"`);
-      const outbox_messages = await new Outbox(c.env.DB).deleteForCall(agentId, call_id);
-      return c.json({ call_id, agent_id: agentId, erased: { ...erased, outbox_messages } }, 200);
+      const { deliveryIds, ...counts } = erased;
+      const outbox_messages = await new Outbox(c.env.DB).deleteForDeliveries(deliveryIds);
+      return c.json({ call_id, agent_id: agentId, erased: { ...counts, outbox_messages } }, 200);
     },
   );
 }

@@ -62,10 +62,15 @@ export class Outbox {
     return id;
   }
 
-  /** Newest first. */
-  /** Deletes everything recorded for one call; returns how many messages there were. */
-  async deleteForCall(agentId: string, callId: string): Promise<number> {
-    const result = await this.db.prepare("DELETE FROM outbox WHERE agent_id = ? AND call_id = ?").bind(agentId, callId).run();
+  /**
+   * Deletes everything recorded for these deliveries (a call's: erasure, the end of its
+   * retention), found through outbox_by_delivery; returns how many messages there were.
+   */
+  async deleteForDeliveries(deliveryIds: string[]): Promise<number> {
+    const result = await this.db
+      .prepare("DELETE FROM outbox WHERE delivery_id IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(deliveryIds))
+      .run();
     return result.meta.changes;
   }
 
@@ -82,6 +87,7 @@ export class Outbox {
     return { ...rest, message: JSON.parse(body) as Record<string, unknown> };
   }
 
+  /** Newest first. */
   async list(filter: { call_id?: string; kind?: MessageKind; limit: number }): Promise<OutboxEntry[]> {
     const { results } = await this.db
       .prepare(
