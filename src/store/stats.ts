@@ -127,16 +127,17 @@ const DELIVERY_COUNTERS = ["settled", "attempts", ...LATENCY_BUCKETS.map((b) => 
 const COUNTER_COLUMNS = DELIVERY_COUNTERS.map((_, i) => `c${i}`).join(", ");
 /** A delivery rollup's key inside its row; the parts are names from fixed lists, none holds a colon. */
 const countsKey = (row: Pick<Delivery, "action_type" | "provider" | "status">) => `${row.action_type}:${row.provider ?? ""}:${row.status}`;
+/** SQL: the columns c0, c1, ... summing each counter of the arrays in column `value`. */
+const summedCounters = (value: string) => DELIVERY_COUNTERS.map((_, i) => `SUM(json_extract(${value}, '$[${i}]')) AS c${i}`).join(", ");
+
 /**
  * SQL: the counts objects `a` and `b` added up key by key, each value the array of
  * DELIVERY_COUNTERS.
  */
-const addedCounts = (a: string, b: string) => {
-  const sums = DELIVERY_COUNTERS.map((_, i) => `SUM(json_extract(value, '$[${i}]')) AS c${i}`).join(", ");
-  return `(SELECT json_group_object(key, json_array(${COUNTER_COLUMNS})) FROM (
-    SELECT key, ${sums} FROM (SELECT key, value FROM json_each(${a}) UNION ALL SELECT key, value FROM json_each(${b}))
+const addedCounts = (a: string, b: string) =>
+  `(SELECT json_group_object(key, json_array(${COUNTER_COLUMNS})) FROM (
+    SELECT key, ${summedCounters("value")} FROM (SELECT key, value FROM json_each(${a}) UNION ALL SELECT key, value FROM json_each(${b}))
     GROUP BY key))`;
-};
 
 /**
  * Counts the settles among delivery rows `rows` (one write's) into their hour's rollup row of
@@ -341,12 +342,11 @@ export async function readStats(db: D1Database, input: { window: StatsWindow; gr
   const since = hourOf(input.now - WINDOW_HOURS[input.window] * HOUR_MS);
   const key = input.group_by ? GROUP_COLUMN[input.group_by] : "''";
   const sums = SUMMED.map((c) => `SUM(${c}) AS ${c}`).join(", ");
-  const countSums = DELIVERY_COUNTERS.map((_, i) => `SUM(json_extract(j.value, '$[${i}]')) AS c${i}`).join(", ");
   const [rolled, counted] = await db.batch([
     db.prepare(`SELECT kind, ${key} AS grp, outcome, ${sums} FROM stats_hourly WHERE hour >= ? GROUP BY kind, grp, outcome`).bind(since),
     db
       .prepare(
-        `SELECT ${input.group_by === "agent" ? "r.agent_id" : "''"} AS agent, j.key AS key, ${countSums}
+        `SELECT ${input.group_by === "agent" ? "r.agent_id" : "''"} AS agent, j.key AS key, ${summedCounters("j.value")}
          FROM delivery_stats_hourly AS r, json_each(r.counts) AS j WHERE r.hour >= ? GROUP BY agent, j.key`,
       )
       .bind(since),
