@@ -569,7 +569,6 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const call = this.callRow();
     try {
       if (call) {
-        // What the development outbox recorded for it goes too: it is keyed by the same delivery ids.
         await new Outbox(this.env.DB).deleteForDeliveries(this.storedActions().map((a) => a.delivery_id));
         await new DeliveryLog(this.env.DB).deleteCall(call);
       }
@@ -728,12 +727,13 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       (a.unlogged ?? []).map((u) => ({ deliveryId: a.delivery_id, number: u.number, record: u.record })),
     );
     if (!this.logLagging(call, actions, mark)) return;
+    const deliveryIds = actions.map((a) => a.delivery_id);
     try {
       await new DeliveryLog(this.env.DB).write({
-        ...(mark.call ? {} : { call: { ...call, delivery_ids: actions.map((a) => a.delivery_id) } }),
+        ...(mark.call ? {} : { call: { ...call, delivery_ids: deliveryIds } }),
         actions: rows.map((a) => this.actionRow(a, call)),
         attempts,
-        ...(mark.erase ? { erase: actions.map((a) => a.delivery_id) } : {}),
+        ...(mark.erase ? { erase: deliveryIds } : {}),
       });
     } catch (err) {
       console.error("ledger: delivery log write failed; the alarm will retry", { call_id: call.call_id, error: String(err) });
