@@ -77,11 +77,13 @@ export async function throughputRound({ url, headers, connections, durationSecon
 }
 
 /**
- * Posts `count` events, `concurrency` at a time, and returns when each was accepted. With
- * `perSecond`, the posts are spread evenly at that rate (a steady load) instead of back to back.
+ * Posts `count` events, `concurrency` at a time, and returns when each was posted and when its
+ * 202 came back: the relay accepted it somewhere between the two. With `perSecond`, the posts
+ * are spread evenly at that rate (a steady load) instead of back to back.
  */
 export async function postEvents({ url, headers, count, concurrency, nextCallId, agentId, perSecond = null }) {
-  const accepted = new Map(); // call_id -> accepted at (epoch ms)
+  const posted = new Map(); // call_id -> posted at (epoch ms)
+  const accepted = new Map(); // call_id -> its 202 read at (epoch ms)
   const failures = new Map(); // status or error -> count
   let remaining = count;
   let issued = 0;
@@ -95,6 +97,7 @@ export async function postEvents({ url, headers, count, concurrency, nextCallId,
         if (due > now()) await new Promise((resolve) => setTimeout(resolve, due - now()));
       }
       const callId = nextCallId();
+      const postedAt = now();
       try {
         const response = await fetch(url, {
           method: "POST",
@@ -102,8 +105,10 @@ export async function postEvents({ url, headers, count, concurrency, nextCallId,
           body: callEndedBody(callId, agentId),
         });
         await response.arrayBuffer();
-        if (response.status === 202) accepted.set(callId, now());
-        else failures.set(response.status, (failures.get(response.status) ?? 0) + 1);
+        if (response.status === 202) {
+          posted.set(callId, postedAt);
+          accepted.set(callId, now());
+        } else failures.set(response.status, (failures.get(response.status) ?? 0) + 1);
       } catch (error) {
         const key = error.cause?.code ?? error.name;
         failures.set(key, (failures.get(key) ?? 0) + 1);
@@ -112,5 +117,5 @@ export async function postEvents({ url, headers, count, concurrency, nextCallId,
   }
 
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return { accepted, failures: Object.fromEntries(failures), startedAt, finishedAt: now() };
+  return { posted, accepted, failures: Object.fromEntries(failures), startedAt, finishedAt: now() };
 }
