@@ -4,17 +4,19 @@
 //
 // One run starts a webhook sink (which also plays Twilio and Resend), the relay (wrangler dev,
 // fresh local state, METER=true), the relay with its ledger sharded over 64 objects
-// (bench/sharded-relay.ts, "relay-sharded": the shape not chosen, run by the same code), a
-// bare Worker (bench/bare-worker.js) and two Durable Object floors (bench/do-floor-worker.js:
+// (bench/sharded-relay.ts, "relay-sharded": the shape not chosen, run by the same code), the
+// relay with its `actions` consumer left out ("relay-ingest": its ingest alone), a bare Worker (bench/bare-worker.js) and two Durable Object floors (bench/do-floor-worker.js:
 // one row inserted into a fresh object per call, "do-floor", the floor of the relay's
 // one-ledger-per-call shape; or into one of 64 warm objects, "warm-floor", the floor of a
 // sharded ledger), then:
 //   1. throughput: autocannon against each target in turn, twice (alternating averages out
 //      drift of a shared machine); after each relay round it waits for that round's
-//      deliveries, so their work does not slow the next round;
+//      deliveries (after a relay-ingest round, for its calls' alarms to log them), so their
+//      work does not slow the next round;
 //   then, for each relay in turn:
 //   2. burst: posts N more events back to back and times each from its 202 to its arrival;
-//   3. steady: posts at half that relay's measured ingest rate and times the same;
+//   3. steady: posts at half that relay's measured ingest rate (the relay-ingest's, if it ran)
+//      and times the same;
 //   4. cost: posts events for the seed's three-action agent (SMS, webhook, email) and reads the
 //      relay's billable-operation counters (GET /usage) before and after, priced with
 //      bench/prices.json;
@@ -25,6 +27,7 @@
 //   npm run bench -- --only bare                      just the baseline (checks the harness)
 //   npm run bench -- --only do-floor                  just the per-call Durable Object floor
 //   npm run bench -- --only do-floor,relay            the relay beside its floor, side by side
+//   npm run bench -- --only do-floor,relay-ingest     its ingest alone beside its floor
 //   npm run bench -- --only relay-sharded             just the sharded relay
 //   npm run bench -- --only relay --profile           where the relay's time goes during the burst
 
@@ -36,6 +39,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { formatEnvFile } from "../scripts/lib/env-file.mjs";
 import { projectRoot, runWrangler } from "../scripts/lib/wrangler.mjs";
+import { benchConfig, ingestOnlyConfig, shardedConfig } from "./lib/configs.mjs";
 import { callEndedBody, callIdSource, now, postEvents, throughputRound } from "./lib/load.mjs";
 import { freePort, startWranglerDev, stopAll, stopAllNow, waitUntilReady } from "./lib/processes.mjs";
 import { selfTimes, startProfile } from "./lib/profile.mjs";
@@ -61,10 +65,18 @@ const SEED_ACTIONS = (webhookUrl) => [
   { type: "webhook", url: webhookUrl, include_transcript: true, include_recording_url: true },
   { type: "email", to: "{caller_email}", subject: "Your call summary — {date}", body_template: "call_summary" },
 ];
-const TARGETS = ["bare", "warm-floor", "do-floor", "relay", "relay-sharded"]; // also the order of each throughput round
+const TARGETS = ["bare", "warm-floor", "do-floor", "relay", "relay-ingest", "relay-sharded"]; // also the order of each throughput round
 /** The relay as built, and with its ledger sharded: both deliver, both are metered. */
 const RELAYS = ["relay", "relay-sharded"];
 const isRelay = (target) => RELAYS.includes(target);
+/**
+ * Builds of the relay's code: the relays, and "relay-ingest", the relay with its `actions`
+ * consumer left out of its config, which measures ingest alone in the throughput rounds.
+ */
+const BUILDS = [...RELAYS, "relay-ingest"];
+/** The target measuring a relay's ingest alone, whose rate sets that relay's steady load. */
+const INGEST_ALONE = { relay: "relay-ingest" };
+const isBuild = (target) => BUILDS.includes(target);
 /** The number of objects of both sharded shapes: the warm floor and the sharded relay. */
 const WARM_SHARDS = 64;
 
@@ -98,15 +110,16 @@ async function main() {
   const relays = targets.filter(isRelay);
 
   const builds = {};
-  if (relays.length > 0) {
+  const built = targets.filter(isBuild);
+  if (built.length > 0) {
     sink = await startSink();
-    for (const relay of relays) {
+    for (const relay of built) {
       builds[relay] = await buildRelay(relay);
       await applyMigrations(relay);
     }
   }
   const servers = await startServers(targets, secrets, builds);
-  for (const relay of relays) {
+  for (const relay of built) {
     await configureAgent(servers[relay], secrets.ADMIN_API_KEY, AGENT_ID, [
       { type: "webhook", url: sink.url, include_transcript: true, include_recording_url: true },
     ]);
@@ -211,37 +224,13 @@ async function buildRelay(relay) {
   const outdir = path.join(runDir, `${relay}-build`);
   const config = path.join(runDir, `${relay}.wrangler.toml`);
   const toml = benchConfig(readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8"));
-  writeFileSync(config, relay === "relay-sharded" ? shardedConfig(toml) : toml);
+  writeFileSync(config, relay === "relay-sharded" ? shardedConfig(toml) : relay === "relay-ingest" ? ingestOnlyConfig(toml) : toml);
   const entry = relay === "relay-sharded" ? path.join(BENCH_DIR, "sharded-relay.ts") : path.join(projectRoot, "src", "index.ts");
   const result = await runWrangler(["deploy", entry, "--dry-run", "--outdir", outdir, "--config", config], { echo: false });
   if (result.code !== 0) throw new Error(`bundling ${relay} failed:\n${result.stdout}\n${result.stderr}`);
   const scripts = readdirSync(outdir).filter((file) => file.endsWith(".js"));
   if (scripts.length !== 1) throw new Error(`expected one bundled script, found: ${scripts.join(", ") || "none"}`);
   return { script: path.join(outdir, scripts[0]), config };
-}
-
-/** The relay's config plus the shards' class, which the sharded relay's CALL_LEDGER calls. */
-function shardedConfig(toml) {
-  return `${toml}
-[[durable_objects.bindings]]
-name = "CALL_SHARDS"
-class_name = "ShardedCallLedger"
-
-[[migrations]]
-tag = "bench-shards"
-new_sqlite_classes = ["ShardedCallLedger"]
-`;
-}
-
-/**
- * The relay's own config, with its per-agent ingest rate limit raised out of reach: the bench
- * posts every event for one agent, far above what one agent's calls would ever send. The
- * limiter is still called on every event, so its cost stays in the figures.
- */
-function benchConfig(toml) {
-  const raised = toml.replace(/^(simple\s*=\s*\{\s*limit\s*=\s*)\d+/m, "$11000000000");
-  if (raised === toml && /\[\[ratelimits\]\]/.test(toml)) throw new Error("could not raise the ingest rate limit in wrangler.toml");
-  return raised;
 }
 
 // The relay's D1 must have its schema in the very dir `wrangler dev --persist-to` will use.
@@ -288,14 +277,14 @@ async function startServer(target, secrets, builds) {
     "--show-interactive-dev-session=false",
     // All targets log the same (little), so logging costs none of them more than the others.
     "--log-level", "warn",
-    ...(isRelay(target) ? relayArgs(target, secrets, builds[target]) : baselineArgs(target)),
+    ...(isBuild(target) ? relayArgs(target, secrets, builds[target]) : baselineArgs(target)),
   ];
   const child = startWranglerDev({ name: target, args, logFile: path.join(runDir, `${target}.log`) });
   const baseUrl = `http://127.0.0.1:${port}`;
   // The relay is ready when its health check passes; the bare Worker answers anything; the
   // do-floor Worker when an event goes through its Durable Object (so a broken binding or
   // migration fails here, not as a round of errors).
-  if (isRelay(target)) await waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
+  if (isBuild(target)) await waitUntilReady(child, `${baseUrl}/healthz`, { isReady: (status) => status === 200 });
   else if (target === "do-floor" || target === "warm-floor") {
     const init = { method: "POST", headers: { "content-type": "application/json" }, body: callEndedBody("bench_ready", AGENT_ID) };
     await waitUntilReady(child, `${baseUrl}/calls/ended`, { init, isReady: (status) => status === 202 });
@@ -328,6 +317,8 @@ function relayArgs(relay, secrets, build) {
     // Count billable operations (GET /usage), for the cost phase.
     "--var", "METER:true",
     ...(relay === "relay-sharded" ? ["--var", `SHARDS:${WARM_SHARDS}`] : []),
+    // Its watchdog would re-send each undelivered call's job a minute on, in a later round.
+    ...(relay === "relay-ingest" ? ["--var", "WATCHDOG_SECONDS:86400"] : []),
   ];
 }
 
@@ -366,6 +357,9 @@ async function configureAgent(relay, adminKey, agentId, actions) {
 async function runThroughput({ settings, servers, secrets, accepted, runId, targets }) {
   const rounds = [];
   const ids = Object.fromEntries(TARGETS.map((target) => [target, callIdSource(`bench_${runId}_${target}`)]));
+  // The relay-ingest's calls are never delivered, so each call's ledger logs it by its alarm,
+  // 30 s after its 202: that work, like a relay's deliveries, is let finish between rounds.
+  const ingestOnly = new Map(); // call_id -> its 202 read at
   const load = (target, durationSeconds) =>
     throughputRound({
       url: `${servers[target].baseUrl}/calls/ended`,
@@ -374,15 +368,20 @@ async function runThroughput({ settings, servers, secrets, accepted, runId, targ
       durationSeconds,
       nextCallId: ids[target],
       agentId: AGENT_ID,
-      accepted: isRelay(target) ? accepted : null,
+      accepted: isRelay(target) ? accepted : target === "relay-ingest" ? ingestOnly : null,
     });
+  const settle = async (target) => {
+    if (isRelay(target)) return waitForDeliveries(accepted, settings.timeout);
+    if (target === "relay-ingest") return waitForLog(servers[target], ingestOnly, secrets.ADMIN_API_KEY, settings.timeout);
+    return null;
+  };
 
   if (settings.warmupSeconds > 0) {
     for (const target of targets) {
       console.log(`Warming up ${target} for ${settings.warmupSeconds} s...`);
       await load(target, settings.warmupSeconds);
-      // Its deliveries would otherwise still be running during the first measured round.
-      if (isRelay(target)) await waitForDeliveries(accepted, settings.timeout);
+      // Its deliveries (a relay-ingest's alarms) would otherwise run during the first measured round.
+      await settle(target);
     }
   }
   for (let round = 1; round <= settings.rounds; round++) {
@@ -390,10 +389,10 @@ async function runThroughput({ settings, servers, secrets, accepted, runId, targ
       console.log(`Round ${round}: ${target}, ${settings.connections} connections for ${settings.durationSeconds} s...`);
       const figures = await load(target, settings.durationSeconds);
       const entry = { target, round, ...figures };
-      if (isRelay(target)) {
-        const drain = await waitForDeliveries(accepted, settings.timeout);
+      const drain = await settle(target);
+      if (drain) {
         entry.drainSeconds = drain.seconds;
-        if (drain.missing > 0) console.log(`  ${drain.missing} deliveries still outstanding after ${settings.timeout} s`);
+        if (drain.missing > 0) console.log(`  ${drain.missing} ${isRelay(target) ? "deliveries" : "calls unlogged"} still outstanding after ${settings.timeout} s`);
       }
       rounds.push(entry);
     }
@@ -414,6 +413,30 @@ async function waitForDeliveries(accepted, timeoutSeconds) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return { seconds: (now() - started) / 1000, missing };
+}
+
+/**
+ * Waits until the delivery log holds the last call a relay-ingest accepted since the last wait
+ * (each call's alarm logs it, in the order they were accepted), then a second more for any
+ * alarm that fired out of order.
+ */
+async function waitForLog(server, accepted, adminKey, timeoutSeconds) {
+  const started = now();
+  let last = null;
+  for (const [callId, at] of accepted) if (last === null || at >= last.at) last = { callId, at };
+  accepted.clear();
+  if (last === null) return { seconds: 0, missing: 0 };
+  const deadline = started + timeoutSeconds * 1000;
+  const headers = { authorization: `Bearer ${adminKey}` };
+  while (true) {
+    const response = await fetch(`${server.baseUrl}/calls/${last.callId}`, { headers });
+    await response.arrayBuffer();
+    if (response.status === 200) break;
+    if (now() > deadline) return { seconds: (now() - started) / 1000, missing: 1 };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return { seconds: (now() - started) / 1000, missing: 0 };
 }
 
 /** Keeps the whole profile for DevTools and returns its top functions for the report. */
@@ -443,10 +466,14 @@ async function runEndToEnd({ settings, relay, server, secrets, accepted, runId }
  * ordinary busy day, where accepted-to-delivered latency is what matters.
  */
 async function runSteady({ settings, relay, server, secrets, accepted, runId, throughput }) {
-  const capacity = summarizeTarget(throughput, relay)?.requestsPerSecond ?? 0;
+  // Half the relay's ingest capacity: its ingest measured alone where the run has it, else
+  // its rate with its deliveries in the round.
+  const alone = INGEST_ALONE[relay];
+  const measured = alone && summarizeTarget(throughput, alone) ? alone : relay;
+  const capacity = summarizeTarget(throughput, measured)?.requestsPerSecond ?? 0;
   const perSecond = Math.max(1, Math.round(capacity / 2));
   const count = Math.round(perSecond * settings.steadySeconds);
-  console.log(`Steady, ${relay}: ${count} events at ${perSecond}/s (half of ${round(capacity)} req/s)...`);
+  console.log(`Steady, ${relay}: ${count} events at ${perSecond}/s (half of ${measured}'s ${round(capacity)} req/s)...`);
   const batch = await postEvents({
     url: `${server.baseUrl}/calls/ended`,
     headers: { authorization: `Bearer ${secrets.INGEST_API_KEY}` },
@@ -458,7 +485,7 @@ async function runSteady({ settings, relay, server, secrets, accepted, runId, th
   });
   for (const [callId, at] of batch.accepted) accepted.set(callId, at);
   await waitForDeliveries(batch.accepted, settings.timeout);
-  return { perSecond, ...endToEndFigures(batch) };
+  return { perSecond, halfOf: measured, ...endToEndFigures(batch) };
 }
 
 /**
@@ -638,6 +665,8 @@ function ratioOf(a, b) {
 const RATIOS = [
   ["relay", "bare"],
   ["relay", "do-floor"],
+  ["relay-ingest", "do-floor"],
+  ["relay", "relay-ingest"],
   ["relay-sharded", "bare"],
   ["relay-sharded", "warm-floor"],
   ["relay-sharded", "relay"],
@@ -783,7 +812,7 @@ function printProfile(relay, profile) {
 }
 
 function printSteady(relay, steady) {
-  console.log(`\nSteady, ${relay}: ${steady.accepted} events at ${steady.perSecond}/s (half its ingest rate)`);
+  console.log(`\nSteady, ${relay}: ${steady.accepted} events at ${steady.perSecond}/s (half ${steady.halfOf}'s ingest rate)`);
   console.log(
     table([
       ["accepted", `${steady.accepted} / ${steady.posted}`],
