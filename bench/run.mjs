@@ -9,7 +9,7 @@
 // one row inserted into a fresh object per call, "do-floor", the floor of the relay's
 // one-ledger-per-call shape; or into one of 64 warm objects, "warm-floor", the floor of a
 // sharded ledger), then:
-//   1. throughput: autocannon against each target in turn, twice (alternating averages out
+//   1. throughput: autocannon against each target in turn, three times (alternating averages out
 //      drift of a shared machine); after each relay round it waits for that round's
 //      deliveries (after a relay-ingest round, for its calls' alarms to log them), so their
 //      work does not slow the next round;
@@ -83,7 +83,7 @@ const WARM_SHARDS = 64;
 const OPTIONS = {
   duration: { type: "string", default: "10", help: "seconds per throughput round" },
   connections: { type: "string", default: "50", help: "autocannon connections" },
-  rounds: { type: "string", default: "2", help: "throughput rounds per target" },
+  rounds: { type: "string", default: "3", help: "throughput rounds per target" },
   warmup: { type: "string", default: "2", help: "seconds of unmeasured load per target first" },
   events: { type: "string", default: "1000", help: "events in the end-to-end burst (0 skips it)" },
   steady: { type: "string", default: "10", help: "seconds of steady load at half each relay's ingest rate (0 skips it)" },
