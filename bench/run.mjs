@@ -91,7 +91,7 @@ const OPTIONS = {
   concurrency: { type: "string", default: "20", help: "end-to-end requests in flight" },
   timeout: { type: "string", default: "120", help: "seconds to wait for deliveries" },
   only: { type: "string", help: `one or more of ${TARGETS.join(", ")}, comma-separated: benchmark just those` },
-  profile: { type: "boolean", default: false, help: "profile each relay during its burst: top functions, and a .cpuprofile kept in the run's directory" },
+  profile: { type: "boolean", default: false, help: "profile each relay during its burst, and relay-ingest during its last round: top functions, and a .cpuprofile kept in the run's directory" },
   "state-dir": { type: "string", help: "where each run keeps its Workers' local state and logs (default bench/.state)" },
   "keep-state": { type: "boolean", default: false, help: "keep the run's directory (logs, local D1) afterwards" },
   help: { type: "boolean", default: false, help: "show this" },
@@ -128,17 +128,17 @@ async function main() {
 
   const accepted = new Map(); // every relay call_id answered 202, throughput phase included
   const runId = randomBytes(3).toString("hex");
-  const throughput = await runThroughput({ settings, servers, secrets, accepted, runId, targets });
+  const profiles = {};
+  const throughput = await runThroughput({ settings, servers, secrets, accepted, runId, targets, profiles, builds });
   const endToEnd = {};
   const steady = {};
   const cost = {};
-  const profiles = {};
   for (const relay of relays) {
     const phase = { settings, relay, server: servers[relay], secrets, accepted, runId: `${runId}_${relay}` };
     if (settings.events > 0) {
       const profiler = settings.profile ? await startProfile(servers[relay].inspectorPort) : null;
       endToEnd[relay] = await runEndToEnd(phase);
-      if (profiler) profiles[relay] = saveProfile(relay, await profiler.stop(), builds[relay].script);
+      if (profiler) profiles[relay] = saveProfile(`${relay}-burst`, await profiler.stop(), builds[relay].script);
     }
     if (settings.steadySeconds > 0) steady[relay] = await runSteady({ ...phase, throughput });
     if (settings.costEvents > 0) cost[relay] = await runCost(phase);
@@ -354,7 +354,7 @@ async function configureAgent(relay, adminKey, agentId, actions) {
   }
 }
 
-async function runThroughput({ settings, servers, secrets, accepted, runId, targets }) {
+async function runThroughput({ settings, servers, secrets, accepted, runId, targets, profiles, builds }) {
   const rounds = [];
   const ids = Object.fromEntries(TARGETS.map((target) => [target, callIdSource(`bench_${runId}_${target}`)]));
   // The relay-ingest's calls are never delivered, so each call's ledger logs it by its alarm,
@@ -387,7 +387,10 @@ async function runThroughput({ settings, servers, secrets, accepted, runId, targ
   for (let round = 1; round <= settings.rounds; round++) {
     for (const target of targets) {
       console.log(`Round ${round}: ${target}, ${settings.connections} connections for ${settings.durationSeconds} s...`);
+      // With --profile, the relay-ingest's last round shows where ingest alone spends its thread.
+      const profiler = settings.profile && target === "relay-ingest" && round === settings.rounds ? await startProfile(servers[target].inspectorPort) : null;
       const figures = await load(target, settings.durationSeconds);
+      if (profiler) profiles[target] = saveProfile(`${target}-round`, await profiler.stop(), builds[target].script);
       const entry = { target, round, ...figures };
       const drain = await settle(target);
       if (drain) {
@@ -440,8 +443,8 @@ async function waitForLog(server, accepted, adminKey, timeoutSeconds) {
 }
 
 /** Keeps the whole profile for DevTools and returns its top functions for the report. */
-function saveProfile(relay, profile, script) {
-  const file = path.join(runDir, `${relay}-burst.cpuprofile`);
+function saveProfile(name, profile, script) {
+  const file = path.join(runDir, `${name}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   return { file: shown(file), ...selfTimes(profile, script) };
 }
@@ -806,8 +809,9 @@ function latencyRows(figures, { max = false } = {}) {
   return rows;
 }
 
-function printProfile(relay, profile) {
-  console.log(`\nWhere ${relay}'s thread went during the burst: ${profile.sampledMs} ms sampled (${profile.file})`);
+function printProfile(target, profile) {
+  const phase = target === "relay-ingest" ? "its last throughput round" : "the burst";
+  console.log(`\nWhere ${target}'s thread went during ${phase}: ${profile.sampledMs} ms sampled (${profile.file})`);
   console.log(table([["self time", "ms", "share"], ...profile.top.map((row) => [row.name, row.ms, `${row.share}%`])]));
 }
 
