@@ -77,6 +77,8 @@ export type Claim =
   | { ok: false; reason: "not due"; until: number };
 
 type LedgerCall = CallRow & { agent_name: string; agent_templates: string; agent_country: string | null };
+/** What the alarm's timing needs of the call: when it came. */
+type CallTimes = Pick<LedgerCall, "received_at">;
 
 export interface LedgerSnapshot {
   call: LedgerCall;
@@ -232,10 +234,16 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     });
     // Only once committed: a write that throws takes the new table with it.
     this.hasTable = true;
-    this.arm();
+    // What was just written, used as it is rather than read back: a new call's statements are
+    // a tenth of its thread time, and reading it back took nine more for two actions.
+    const written = { list, call: { agent_id: event.agent_id, call_id: event.call_id, received_at: receivedAt } };
+    this.arm(written);
 
-    const active = this.storedActions().filter((row) => isActive(row.state));
-    await this.sendJobs(active.map((row) => this.jobFor(row)));
+    const active = list.actions.filter((row) => isActive(row.state));
+    await this.sendJobs(
+      active.map((row) => this.jobFor(row, written.call)),
+      list.actions,
+    );
     // A call whose actions run now is logged with their first results, moments from now, in
     // one write: logging it pending first would write each delivery row (and every index over
     // it) twice. The alarm logs it if they are slow. Anything else is logged at once.
@@ -654,11 +662,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return this.staged ? structuredClone(this.staged) : this.readStoredList();
   }
 
-  /** Sets the alarm from the stored state. Called, not awaited, right after each commit. */
-  private arm(): void {
+  /**
+   * Sets the alarm from the stored state (or, right after a write, from what it wrote). Called,
+   * not awaited, right after each commit.
+   */
+  private arm(known: { list: ActionList; call: CallTimes | null } = { list: this.list(), call: this.callRow() }): void {
     const now = Date.now();
-    const { actions: rows, mark } = this.list();
-    const call = this.callRow();
+    const { actions: rows, mark } = known.list;
+    const call = known.call;
     const at = nextAlarm(rows, {
       now,
       marginMs: this.marginMs(),
@@ -687,10 +698,11 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     count(this.env, "sqlite_rows_written");
   }
 
-  private async sendJobs(jobs: Job[]): Promise<void> {
+  /** Queues the jobs, each delayed until its action (one of `rows`, the stored ones) is due. */
+  private async sendJobs(jobs: Job[], rows: StoredAction[] = this.storedActions()): Promise<void> {
     if (jobs.length === 0) return;
     const now = Date.now();
-    const dueAt = new Map(this.storedActions().map((a) => [a.idx, a.due_at]));
+    const dueAt = new Map(rows.map((a) => [a.idx, a.due_at]));
     try {
       const due = jobs.map((job) => {
         const delay = Math.ceil(((dueAt.get(job.action_index) ?? now) - now) / 1000);
@@ -772,14 +784,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   /** Whether the log lacks anything the ledger holds: the call, an action's version, an attempt, an erasure. */
-  private logLagging(call: LedgerCall | null, rows: StoredAction[], mark: LogMark = this.logMark()): boolean {
+  private logLagging(call: CallTimes | null, rows: StoredAction[], mark: LogMark = this.logMark()): boolean {
     if (!call) return false;
     if (!mark.call || mark.erase) return true;
     return rows.some((a) => a.version > (mark.actions[a.idx] ?? 0) || (a.unlogged?.length ?? 0) > 0);
   }
 
   /** When the last action settled (or the call was received, if it had none); null while any is active. */
-  private settledAt(call: LedgerCall | null, rows: StoredAction[]): number | null {
+  private settledAt(call: CallTimes | null, rows: StoredAction[]): number | null {
     if (!call || rows.some((a) => isActive(a.state))) return null;
     return Math.max(Date.parse(call.received_at), ...rows.map((a) => Date.parse(a.updated_at)));
   }
@@ -863,8 +875,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
 
-  private jobFor(row: StoredAction): Job {
-    const call = this.callRow()!;
+  private jobFor(row: StoredAction, call: Pick<LedgerCall, "agent_id" | "call_id"> = this.callRow()!): Job {
     return {
       delivery_id: row.delivery_id,
       agent_id: call.agent_id,

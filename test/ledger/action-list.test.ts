@@ -4,7 +4,8 @@ import { ACTION_LIST_MAX_BYTES, readList, writeList } from "../../src/ledger/act
 import type { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerStub } from "../../src/ledger/client";
 import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
-import { callEvent, editActions, postEvent, putAgent, request, uniqueId } from "../helpers";
+import { AgentStore } from "../../src/store/agents";
+import { callEvent, editActions, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
 
 /** A call's actions are one row of at most 2 MB: what would not fit is refused before it is stored. */
 
@@ -85,6 +86,42 @@ describe("the action list's row", () => {
     const accepted = await stub.accept(callEvent({ agent_id: agentId, call_id: callId }), null, new Date().toISOString());
     expect(accepted.status).toBe("accepted");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT call_id FROM call").toArray())).toEqual([{ call_id: callId }]);
+  });
+
+  it("is written by a new call's two statements, its table and its row, and not read back", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [hook("a"), hook("b")] } } });
+    const agent = await new AgentStore(env.DB, env.CONFIG_CACHE).get(agentId);
+    const event = callEvent({ agent_id: agentId });
+    const stub = ledgerStub(env, agentId, event.call_id);
+    const sends = await watchLedgerSends(agentId, event.call_id);
+    const before = Date.now();
+    const outcome = await runInDurableObject(stub, async (instance, state) => {
+      const ledger = instance as unknown as { sql: SqlStorage; accept: CallLedger["accept"] };
+      const real = ledger.sql;
+      const statements: string[] = [];
+      ledger.sql = {
+        ...real,
+        exec: (query: string, ...bindings: unknown[]) => {
+          statements.push(query.trim().split(/\s+/).slice(0, 3).join(" "));
+          return real.exec(query, ...bindings);
+        },
+      } as SqlStorage;
+      const accepted = await ledger.accept(event, agent, new Date().toISOString());
+      ledger.sql = real;
+      return { status: accepted.status, statements, alarm: await state.storage.getAlarm() };
+    });
+    expect(outcome.status).toBe("accepted");
+    expect(outcome.statements).toEqual(["CREATE TABLE IF", "INSERT INTO call"]);
+    // Armed and queued from what was written: the log's retry, and both actions' jobs now.
+    expect(outcome.alarm).toBeGreaterThanOrEqual(before + 30_000);
+    expect(outcome.alarm).toBeLessThan(Date.now() + 30_000);
+    expect(sends).toHaveBeenCalledTimes(1);
+    expect(await pendingJobs(agentId, event.call_id)).toHaveLength(2);
+    const [messages] = sends.mock.calls[0]!;
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).not.toHaveProperty("delaySeconds");
+    expect(JSON.stringify(messages[0]!.body)).toContain(event.call_id);
   });
 
   it("is created again by the next post when the first one's write failed", async () => {
