@@ -118,7 +118,7 @@ describe("the action list's row", () => {
     expect(outcome.alarm).toBeLessThan(Date.now() + 30_000);
     expect(sends).toHaveBeenCalledTimes(1);
     expect(await pendingJobs(agentId, event.call_id)).toHaveLength(2);
-    const [messages] = sends.mock.calls[0]!;
+    const messages = [...sends.mock.calls[0]![0]];
     expect(messages).toHaveLength(1);
     expect(messages[0]).not.toHaveProperty("delaySeconds");
     expect(JSON.stringify(messages[0]!.body)).toContain(event.call_id);
