@@ -5,8 +5,9 @@
 // One run starts a webhook sink (which also plays Twilio and Resend), the relay (wrangler dev,
 // fresh local state, METER=true), the relay with its ledger sharded over 64 objects
 // (bench/sharded-relay.ts, "relay-sharded": the shape not chosen, run by the same code), the
-// relay with its `actions` consumer left out ("relay-ingest": its ingest alone), a bare Worker (bench/bare-worker.js) and two Durable Object floors (bench/do-floor-worker.js:
-// one row inserted into a fresh object per call, "do-floor", the floor of the relay's
+// relay with its `actions` consumer left out ("relay-ingest": its ingest alone), a bare
+// Worker (bench/bare-worker.js) and two Durable Object floors (bench/do-floor-worker.js: one
+// row inserted into a fresh object per call, "do-floor", the floor of the relay's
 // one-ledger-per-call shape; or into one of 64 warm objects, "warm-floor", the floor of a
 // sharded ledger), then:
 //   1. throughput: autocannon against each target in turn, three times (alternating averages out
