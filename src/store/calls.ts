@@ -1,5 +1,5 @@
 import { Call } from "../schemas/delivery";
-import { decodeCursor, encodeCursor, Where } from "./keyset";
+import { decodeCursor, keysetPage, Where } from "./keyset";
 
 export interface CallFilter {
   agent_id?: string;
@@ -46,8 +46,7 @@ export class CallLog {
       .prepare(`SELECT ${CALL_COLUMNS} FROM calls ${q.clause()} ORDER BY received_at DESC, agent_id DESC, call_id DESC LIMIT ?`)
       .bind(...q.args, f.limit + 1)
       .all<Call>();
-    const page = results.slice(0, f.limit);
-    const last = page.at(-1);
-    return { calls: page, next_cursor: results.length > f.limit && last ? encodeCursor([last.received_at, last.agent_id, last.call_id]) : null };
+    const { page, next_cursor } = keysetPage(results, f.limit, (c) => [c.received_at, c.agent_id, c.call_id]);
+    return { calls: page, next_cursor };
   }
 }

@@ -1,7 +1,7 @@
 import type { ActionType } from "../schemas/agent";
 import { ATTEMPT_LOG_MAX, type Attempt, type AttemptRecord, type Call, Delivery, type DeliveryStatus } from "../schemas/delivery";
 import { CALL_COLUMNS } from "./calls";
-import { decodeCursor, encodeCursor, Where } from "./keyset";
+import { decodeCursor, keysetPage, Where } from "./keyset";
 import { DELIVERY_COUNTED, deliverySettlesStatements } from "./stats";
 
 export type CallRow = Call;
@@ -308,9 +308,8 @@ export class DeliveryLog {
       .prepare(query.sql)
       .bind(...query.args, f.limit + 1)
       .all<ActionRow>();
-    const page = results.slice(0, f.limit);
-    const last = page[page.length - 1];
-    return { deliveries: page, next_cursor: results.length > f.limit && last ? encodeCursor(query.cursorOf(last)) : null };
+    const { page, next_cursor } = keysetPage(results, f.limit, query.cursorOf);
+    return { deliveries: page, next_cursor };
   }
 
   /** A list of one call's deliveries (through its row), or of a rare status's (through deliveries_by_status). */

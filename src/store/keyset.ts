@@ -18,7 +18,17 @@ export class Where {
   }
 }
 
-export const encodeCursor = (values: string[]) => btoa(JSON.stringify(values));
+const encodeCursor = (values: string[]) => btoa(JSON.stringify(values));
+
+/**
+ * One page of a list read with LIMIT `limit + 1`: its first `limit` rows, and the cursor of the
+ * last of them when the extra row shows there is more.
+ */
+export function keysetPage<T>(rows: T[], limit: number, cursorOf: (row: T) => string[]): { page: T[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+}
 
 /**
  * A cursor of `length` values, or null for anything else: another list's cursor or a made-up

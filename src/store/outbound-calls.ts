@@ -1,5 +1,5 @@
 import type { OutboundCall, OutboundStatus } from "../schemas/outbound";
-import { decodeCursor, encodeCursor, Where } from "./keyset";
+import { decodeCursor, keysetPage, Where } from "./keyset";
 import { outboundFinalCounted, outboundFinalStatement } from "./stats";
 
 /** What GET /outbound-calls filters on. */
@@ -78,9 +78,9 @@ export class OutboundCallIndex {
     }
     const sql = `SELECT view FROM outbound_calls ${q.clause()} ORDER BY requested_at DESC, id DESC LIMIT ?`;
     const { results } = await this.db.prepare(sql).bind(...q.args, filter.limit + 1).all<{ view: string }>();
-    const calls = results.slice(0, filter.limit).map((r) => JSON.parse(r.view) as OutboundCall);
-    const last = calls.at(-1);
-    return { calls, next_cursor: results.length > filter.limit && last ? encodeCursor([last.requested_at, last.id]) : null };
+    const views = results.map((r) => JSON.parse(r.view) as OutboundCall);
+    const { page, next_cursor } = keysetPage(views, filter.limit, (c) => [c.requested_at, c.id]);
+    return { calls: page, next_cursor };
   }
 
   /**
