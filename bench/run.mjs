@@ -419,19 +419,18 @@ async function waitForDeliveries(accepted, timeoutSeconds) {
 
 /**
  * Waits until the delivery log holds the last call a relay-ingest accepted since the last wait
- * (each call's alarm logs it, in the order they were accepted), then a second more for any
- * alarm that fired out of order.
+ * (each call's alarm logs it, in the order they were accepted; `accepted` is in that order),
+ * then a second more for any alarm that fired out of order.
  */
 async function waitForLog(server, accepted, adminKey, timeoutSeconds) {
   const started = now();
-  let last = null;
-  for (const [callId, at] of accepted) if (last === null || at >= last.at) last = { callId, at };
+  const lastCallId = [...accepted.keys()].at(-1);
   accepted.clear();
-  if (last === null) return { seconds: 0, missing: 0 };
+  if (lastCallId === undefined) return { seconds: 0, missing: 0 };
   const deadline = started + timeoutSeconds * 1000;
   const headers = { authorization: `Bearer ${adminKey}` };
   while (true) {
-    const response = await fetch(`${server.baseUrl}/calls/${last.callId}`, { headers });
+    const response = await fetch(`${server.baseUrl}/calls/${lastCallId}`, { headers });
     await response.arrayBuffer();
     if (response.status === 200) break;
     if (now() > deadline) return { seconds: (now() - started) / 1000, missing: 1 };
