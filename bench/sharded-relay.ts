@@ -3,14 +3,14 @@
 //
 // The relay's own code runs unchanged. Its CALL_LEDGER binding is replaced, for the Worker's
 // handlers, by a namespace that sends each call's requests to one of SHARDS (a var, set by the
-// bench as for the warm floor) objects chosen by a hash of agent and call. A shard holds many calls as rows: it runs the relay's CallLedger
-// class once per call, over a view of the shard's storage that gives the ledger's single-call
-// tables a key column, and one alarm shared by its calls (each call's wanted time is a row).
+// bench as for the warm floor) objects chosen by a hash of agent and call. A shard holds many
+// calls: it runs the relay's CallLedger class once per call, over a view of the shard's
+// key-value storage that prefixes the ledger's keys with the call's, and one alarm shared by
+// its calls (each call's wanted time is a row).
 
 import { DurableObject } from "cloudflare:workers";
 import relay, { CallLedger } from "../src/index";
-import { ACTION_LIST_COLUMNS } from "../src/ledger/action-list";
-import { count, meterSql, metered } from "../src/lib/meter";
+import { count, meterSql, meterStorageKv, metered } from "../src/lib/meter";
 import { shardOf } from "./shard-of";
 
 export { CallLedger, OutboundCall } from "../src/index";
@@ -47,43 +47,27 @@ export default {
   scheduled: (controller, env, ctx) => relay.scheduled!(controller, sharded(env), ctx),
 } satisfies ExportedHandler<Env>;
 
-/** The single-call tables of the ledger, keyed by call; `alarms` holds each call's wanted time. */
+/** Each call's wanted alarm time. */
 const SHARD_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS call (
-    id TEXT PRIMARY KEY,
-    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT, ${ACTION_LIST_COLUMNS}) WITHOUT ROWID`,
-  "CREATE TABLE IF NOT EXISTS event_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
-  "CREATE TABLE IF NOT EXISTS raw_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, chunk TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
   "CREATE TABLE IF NOT EXISTS alarms (id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
   "CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (at)",
 ];
-const KEYED_TABLES = ["call", "event_chunks", "raw_chunks"];
-
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
- * The ledger's statement, for one call's rows of the shard. The ledger addresses its one call
- * as `id = 1` (or not at all, where its table holds nothing else); every statement it runs
- * after its schema exists is one of a few forms, and anything else is refused rather than
- * run over every call of the shard.
+ * One call's keys of the shard's key-value storage: its own, under its key as a prefix (escaped,
+ * so that no call's prefix begins another's).
  */
-export function scopeStatement(query: string, key: string): string {
-  const id = literal(key);
-  if (/^\s*SELECT .* FROM sqlite_master/s.test(query)) return query;
-  if (/^\s*CREATE TABLE IF NOT EXISTS \w+_chunks/.test(query)) return "SELECT 1 WHERE 0";
-  let scoped = query
-    .replace(/\bid = 1\b/g, `id = ${id}`)
-    .replace(/\(id, (.*?)\) VALUES \(1, /s, `(id, $1) VALUES (${id}, `)
-    .replace(/\((seq, chunk)\) VALUES \(/, `(id, $1) VALUES (${id}, `);
-  if (!scoped.includes(id)) {
-    // A statement on the whole single-call table: the call's rows only.
-    const where = ` WHERE id = ${id}`;
-    scoped = /\bORDER BY\b/.test(scoped) ? scoped.replace(/\s+ORDER BY\b/, `${where} ORDER BY`) : `${scoped}${where}`;
-  }
-  const table = /^\s*(?:SELECT .*? FROM|UPDATE|DELETE FROM|INSERT INTO)\s+(\w+)/s.exec(scoped)?.[1];
-  if (!table || !KEYED_TABLES.includes(table)) throw new Error(`sharded ledger: no scoping for ${query.slice(0, 80)}`);
-  return scoped;
+export function scopedKv(kv: SyncKvStorage, key: string): SyncKvStorage & { keys(): string[] } {
+  const prefix = `${encodeURIComponent(key)}/`;
+  return {
+    get: <T>(name: string) => kv.get<T>(prefix + name),
+    put: <T>(name: string, value: T) => kv.put(prefix + name, value),
+    delete: (name: string) => kv.delete(prefix + name),
+    *list<T>(options: SyncKvListOptions = {}): Iterable<[string, T]> {
+      for (const [name, value] of kv.list<T>({ ...options, prefix: prefix + (options.prefix ?? "") })) yield [name.slice(prefix.length), value];
+    },
+    keys: () => Array.from(kv.list({ prefix }), ([name]) => name.slice(prefix.length)),
+  };
 }
 
 /**
@@ -93,10 +77,9 @@ export function scopeStatement(query: string, key: string): string {
  */
 function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: CloudflareBindings, key: string) {
   const sql = meterSql(env, ctx.storage.sql);
+  const kv = scopedKv(meterStorageKv(env, ctx.storage.kv), key);
   const storage = {
-    sql: {
-      exec: (query: string, ...bindings: unknown[]) => sql.exec(scopeStatement(query, key), ...bindings),
-    },
+    kv,
     transactionSync: <T>(fn: () => T): T => ctx.storage.transactionSync(fn),
     getAlarm: async () => sql.exec<{ at: number }>("SELECT at FROM alarms WHERE id = ?", key).toArray()[0]?.at ?? null,
     setAlarm: async (at: number) => {
@@ -109,7 +92,9 @@ function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: Clo
       count(env, "sqlite_rows_written", -1);
     },
     deleteAll: async () => {
-      for (const table of KEYED_TABLES) sql.exec(`DELETE FROM ${table} WHERE id = ?`, key);
+      ctx.storage.transactionSync(() => {
+        for (const name of kv.keys()) kv.delete(name);
+      });
       shard.forget(key);
     },
   };
@@ -123,23 +108,18 @@ function callStorage(shard: ShardedCallLedger, ctx: DurableObjectState, env: Clo
 /**
  * The relay's CallLedger over one call's view of a shard. The runtime lets only a real object
  * state construct a Durable Object, so the ledger is given what its constructor would set up
- * (src/ledger/call-ledger.ts): its state and metered env, its metered SQL, its alarm as stored,
- * nothing staged, no log write under way, a call table and chunk tables that exist. Its schema
- * is the shard's, already there.
+ * (src/ledger/call-ledger.ts): its state and metered env, its key-value storage (the view's,
+ * metered there), its alarm as stored, nothing staged, no log write under way.
  */
 export function ledgerOver(ctx: DurableObjectState, env: CloudflareBindings, alarmAt: number | null): CallLedger {
   const fields: Record<string, unknown> = {
     ctx,
     env: metered(env),
-    sql: meterSql(env, ctx.storage.sql),
+    kv: ctx.storage.kv,
     alarmAt,
     staged: null,
     stagedDirty: false,
     logWrites: Promise.resolve(),
-    // The shard has the call table and chunk tables; whether a call has rows in them is for its
-    // statements to find.
-    hasTable: true,
-    chunkTables: true,
   };
   return Object.create(CallLedger.prototype, Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { value, writable: true, enumerable: true }]))) as CallLedger;
 }

@@ -54,10 +54,8 @@ describe("DELETE /calls/{call_id}", () => {
     expect(ledger.event).toEqual({ call_id: event.call_id, agent_id: agentId });
     expect(ledger.actions.map((a: any) => a.status)).toEqual(["delivered", "failed", "delivered"]);
     const inLedger = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
-      JSON.stringify([
-        state.storage.sql.exec("SELECT * FROM call").toArray(),
-        readList(state.storage.sql),
-      ]),
+      // Everything the ledger stores: its record, any chunks, and the list inside the record.
+      JSON.stringify([[...state.storage.kv.list()], readList(state.storage.kv)]),
     );
     const inD1 = JSON.stringify([
       (await env.DB.prepare("SELECT * FROM deliveries WHERE call_id = ?").bind(event.call_id).all()).results,
@@ -95,12 +93,12 @@ describe("DELETE /calls/{call_id}", () => {
     expect((await request("DELETE", `/calls/${event.call_id}`)).status).toBe(200);
     // The ledger's own copy is gone at once; the log's waits, promised in the ledger's row.
     expect(await logged()).toContain(NUMBER);
-    expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.sql).mark.erase)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.kv).mark.erase)).toBe(true);
 
     refuse.mockRestore();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await logged()).not.toContain(NUMBER);
-    expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.sql).mark.erase)).toBeUndefined();
+    expect(await runInDurableObject(stub, (_i, state) => readList(state.storage.kv).mark.erase)).toBeUndefined();
   });
 
   it("strips the log after a write of the same attempts still under way, never before it", async () => {

@@ -1,6 +1,7 @@
 import { SELF, createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
 import { type StoredAction, readList, writeList } from "../src/ledger/action-list";
+import { readRecord } from "../src/ledger/call-record";
 import type { Job } from "../src/ledger/plan";
 import { ledgerStub } from "../src/ledger/client";
 import worker from "../src/index";
@@ -52,8 +53,8 @@ export const postEvent = (event: unknown, headers: Record<string, string> = INGE
 /** The jobs a call's ledger would send now: one per active action. */
 export async function pendingJobs(agentId: string, callId: string): Promise<Job[]> {
   return runInDurableObject(ledgerStub(env, agentId, callId), async (_instance, state) => {
-    const call = state.storage.sql.exec<{ agent_id: string; call_id: string }>("SELECT agent_id, call_id FROM call").one();
-    return readList(state.storage.sql)
+    const call = readRecord(state.storage.kv)!;
+    return readList(state.storage.kv)
       .actions
       .filter((a) => a.state === "pending" || a.state === "retrying")
       .map((a) => ({
@@ -66,11 +67,48 @@ export async function pendingJobs(agentId: string, callId: string): Promise<Job[
   });
 }
 
+type KvOperation = "get" | "put" | "delete" | "list";
+
+/**
+ * Key-value storage that calls `before` with each operation and its key before running it: a
+ * test's way of counting a ledger's reads and writes, or of failing one as a full disk would.
+ */
+export function tracedKv(real: SyncKvStorage, before: (operation: KvOperation, key?: string) => void): SyncKvStorage {
+  return {
+    get: <T>(key: string) => {
+      before("get", key);
+      return real.get<T>(key);
+    },
+    put: <T>(key: string, value: T) => {
+      before("put", key);
+      real.put(key, value);
+    },
+    delete: (key: string) => {
+      before("delete", key);
+      return real.delete(key);
+    },
+    list: <T>(options?: SyncKvListOptions) => {
+      before("list");
+      return real.list<T>(options);
+    },
+  };
+}
+
+/** Gives a CallLedger instance other key-value storage; returns how to give back its own. */
+export function swapLedgerKv(instance: unknown, wrap: (real: SyncKvStorage) => SyncKvStorage): () => void {
+  const ledger = instance as { kv: SyncKvStorage };
+  const real = ledger.kv;
+  ledger.kv = wrap(real);
+  return () => {
+    ledger.kv = real;
+  };
+}
+
 /** Changes a call's stored actions in place, as a test's way of moving time or breaking things. */
 export function editActions(state: DurableObjectState, change: (action: StoredAction) => Partial<StoredAction>): void {
-  const sql = state.storage.sql;
-  const list = readList(sql);
-  writeList(sql, { ...list, actions: list.actions.map((a) => ({ ...a, ...change(a) })) });
+  const kv = state.storage.kv;
+  const list = readList(kv);
+  writeList(kv, { ...list, actions: list.actions.map((a) => ({ ...a, ...change(a) })) });
 }
 
 /** Makes every active action of a call due now, as if its retry delay had passed. */

@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { CallLedger } from "../src/ledger/call-ledger";
+import { readRecord } from "../src/ledger/call-record";
 import { ledgerFor, ledgerStub } from "../src/ledger/client";
 import { Outbox } from "../src/store/outbox";
 import { callEvent, editActions, pendingJobs, postEvent, putAgent, uniqueId } from "./helpers";
@@ -51,7 +52,7 @@ async function retainedCall() {
   const then = new Date(Date.now() - 31 * 86_400_000).toISOString();
   await runInDurableObject(stub, (_i, state) => {
     editActions(state, () => ({ updated_at: then }));
-    state.storage.sql.exec("UPDATE call SET received_at = ?", then);
+    state.storage.kv.put("call", { ...readRecord(state.storage.kv)!, received_at: then });
   });
   await env.DB.batch([
     env.DB.prepare("UPDATE calls SET received_at = ? WHERE agent_id = ? AND call_id = ?").bind(then, agentId, callId),
@@ -138,20 +139,14 @@ describe("ledger watchdog", () => {
     expect(await logRows(agentId, callId)).toEqual({ calls: 0, deliveries: 0 });
     const outboxed = await env.DB.prepare("SELECT delivery_id FROM outbox WHERE delivery_id IN (?, ?)").bind(deliveryId, other).all();
     expect(outboxed.results).toEqual([{ delivery_id: other }]);
-    // Nothing is written back: the table comes again only with a call, and the same call posted
+    // Nothing is written back: a record comes again only with a call, and the same call posted
     // again is a new one.
-    const tables = () =>
-      runInDurableObject(stub, (_i, state) =>
-        state.storage.sql
-          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
-          .toArray()
-          .map((t) => t.name),
-      );
-    expect(await tables()).toEqual([]);
+    const keys = () => runInDurableObject(stub, (_i, state) => [...state.storage.kv.list()].map(([key]) => key));
+    expect(await keys()).toEqual([]);
     const again = await postEvent(callEvent({ agent_id: agentId, call_id: callId }));
     expect(again.status).toBe(202);
     expect(((await again.json()) as { status: string }).status).toBe("accepted");
-    expect(await tables()).toEqual(["call"]);
+    expect(await keys()).toEqual(["call"]);
   });
 
   it("a retention cut off after deleting the log's rows finishes at the next alarm", async () => {
@@ -187,21 +182,21 @@ describe("ledger watchdog", () => {
   it("an alarm left behind by a retention cut off after deleting the data clears itself", async () => {
     const { stub } = await deliveredCall();
     await runInDurableObject(stub, async (_i, state) => {
-      state.storage.sql.exec("DELETE FROM call");
+      state.storage.kv.delete("call");
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
   });
 
-  // A ledger that creates its table does not read its alarm first; one left behind by a deleted
+  // A ledger that stores a new call does not read its alarm first; one left behind by a deleted
   // ledger must still neither outlive nor shadow the new call's.
   it("a new ledger over a deleted one's left-behind alarm replaces it, or lets it clear itself", async () => {
     const stale = () => Date.now() + 3_600_000;
     const deletedLedger = async () => {
       const { stub } = await deliveredCall();
       const { agentId, callId } = await runInDurableObject(stub, async (_i, state) => {
-        const call = state.storage.sql.exec<{ agent_id: string; call_id: string }>("SELECT agent_id, call_id FROM call").one();
+        const call = readRecord(state.storage.kv)!;
         await state.storage.deleteAll();
         await state.storage.setAlarm(stale());
         return { agentId: call.agent_id, callId: call.call_id };

@@ -1,4 +1,5 @@
 import type { AttemptRecord } from "../schemas/delivery";
+import { type CallRecord, readRecord, storedBytes, writeRecord } from "./call-record";
 import type { ActionState } from "./state";
 
 /** An attempt the delivery log has not confirmed yet. */
@@ -30,49 +31,53 @@ export interface LogMark {
 }
 
 /**
- * A call's actions and the log's progress, kept in the call's own row (its `actions` and
- * `log_progress` columns). Durable Object SQLite bills a row written per row a statement
- * changes, so a change to any number of actions (a message's claims, its results, the
- * watchdog's re-sends, the log's confirmation) costs one row, and the call is accepted with
- * its actions in a single row: one table to create and one row to insert.
+ * A call's actions and the log's progress, kept in the call's own record (its `actions` and
+ * `log_progress` fields). Durable Object storage bills a row written per value stored, so a
+ * change to any number of actions (a message's claims, its results, the watchdog's re-sends,
+ * the log's confirmation) costs one row, and the call is accepted with its actions in a single
+ * row.
  */
 export interface ActionList {
   actions: StoredAction[];
   mark: LogMark;
 }
 
-/** The ledger's columns that hold the list; ledgers from before them gain them on load. */
-export const ACTION_LIST_COLUMNS = "actions TEXT, log_progress TEXT";
-
 /**
- * A row holds at most 2 MB. One run's actions fit whatever they hold (the agent schema bounds
- * them, ACTIONS_MAX_JSON_CHARS); a call run again past this size is refused rather than risk a
- * write SQLite cannot store.
+ * A record holds at most 2 MB (./call-record.ts). One run's actions fit whatever they hold (the
+ * agent schema bounds them, ACTIONS_MAX_JSON_CHARS); a call run again past this size is refused
+ * rather than risk a write storage cannot hold.
  */
 export const ACTION_LIST_MAX_BYTES = 1_800_000;
 
-/** The size of the actions with `more` added, in bytes of UTF-8 as SQLite stores them. */
+/** The most bytes the actions take stored with `more` added (their JSON inside the list's JSON). */
 export const listBytes = (actions: StoredAction[], more: unknown[]): number =>
-  new TextEncoder().encode(JSON.stringify(actions)).length + 2 * new TextEncoder().encode(JSON.stringify(more)).length;
+  storedBytes(JSON.stringify(actions)) + 2 * storedBytes(JSON.stringify(more));
 
 const nothingLogged = (): LogMark => ({ call: false, actions: {} });
 
 /** A new call's list: its first actions, nothing of it logged yet. */
 export const newList = (actions: StoredAction[]): ActionList => ({ actions, mark: nothingLogged() });
 
-/** The list as its two columns store it. */
-export const listColumns = (list: ActionList): [actions: string, logProgress: string] => [JSON.stringify(list.actions), JSON.stringify(list.mark)];
+/** The list as its two fields store it. */
+export const listFields = (list: ActionList): Pick<CallRecord, "actions" | "log_progress"> => ({
+  actions: JSON.stringify(list.actions),
+  log_progress: JSON.stringify(list.mark),
+});
 
-/** The call's list; empty before the call is accepted. */
-export function readList(sql: SqlStorage): ActionList {
-  const row = sql.exec<{ actions: string | null; log_progress: string | null }>("SELECT actions, log_progress FROM call WHERE id = 1").toArray()[0];
-  if (!row?.actions) return { actions: [], mark: nothingLogged() };
-  return { actions: JSON.parse(row.actions) as StoredAction[], mark: row.log_progress ? (JSON.parse(row.log_progress) as LogMark) : nothingLogged() };
+/** The list a record holds. */
+export function listOf(record: Pick<CallRecord, "actions" | "log_progress">): ActionList {
+  return { actions: JSON.parse(record.actions) as StoredAction[], mark: JSON.parse(record.log_progress) as LogMark };
 }
 
-/** Stores the list in the call's row, which must exist: a list without its call would be lost. */
-export function writeList(sql: SqlStorage, list: ActionList): void {
-  const cursor = sql.exec("UPDATE call SET actions = ?, log_progress = ? WHERE id = 1", ...listColumns(list));
-  cursor.toArray();
-  if (cursor.rowsWritten === 0) throw new Error("ledger: no call row to hold the action list");
+/** The call's list; empty before the call is accepted. */
+export function readList(kv: SyncKvStorage): ActionList {
+  const record = readRecord(kv);
+  return record ? listOf(record) : newList([]);
+}
+
+/** Stores the list in the call's record, which must exist: a list without its call would be lost. */
+export function writeList(kv: SyncKvStorage, list: ActionList): void {
+  const record = readRecord(kv);
+  if (!record) throw new Error("ledger: no call record to hold the action list");
+  writeRecord(kv, { ...record, ...listFields(list) });
 }

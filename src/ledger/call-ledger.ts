@@ -1,25 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
-import { count, meterSql, metered } from "../lib/meter";
+import { count, meterStorageKv, metered } from "../lib/meter";
 import type { Action, Agent, EmailTemplate } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
 import { Outbox } from "../store/outbox";
-import {
-  ACTION_LIST_COLUMNS,
-  ACTION_LIST_MAX_BYTES,
-  type ActionList,
-  type LogMark,
-  type StoredAction,
-  listBytes,
-  listColumns,
-  newList,
-  readList,
-  writeList,
-} from "./action-list";
-import { splitText } from "./chunks";
+import { ACTION_LIST_MAX_BYTES, type ActionList, type LogMark, type StoredAction, listBytes, listFields, newList, readList, writeList } from "./action-list";
+import { type CallRecord, type RecordText, readRecord, readText, withText, writeRecord } from "./call-record";
 import { type FollowUpPlan, type Job, deliveryId, explicitPlan, packJobs, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
+import { hasSqlLedger, upgradeSqlLedger } from "./sql-upgrade";
 import {
   type Change,
   decideBeginSend,
@@ -39,14 +29,6 @@ import {
 } from "./state";
 
 const FIRST_GENERATION = 1;
-/**
- * A SQLite row in a Durable Object holds at most 2 MB, and the call's row holds two texts (the
- * event and the platform's payload): each stays in the row up to this many bytes of UTF-8, so
- * both fit together; a longer one goes to a chunk table made for it.
- */
-const INLINE_MAX_BYTES = 500_000;
-/** A chunk's characters: 1.5 MB of UTF-8 at most, alone in its row. */
-const CHUNK_CHARS = 500_000;
 /** While the delivery log lags behind the ledger, the alarm tries again this often. */
 const LOG_RETRY_MS = 30_000;
 /** Cloudflare Queues refuses delays above 12 h; a later due time is deferred again on arrival. */
@@ -113,46 +95,6 @@ export interface AcceptOptions {
   actions?: Action[];
 }
 
-/** Texts kept in the call's row, or in `<column>_chunks` when too long for it. */
-type TextColumn = "event" | "raw";
-
-/** The ledger's one table: creating a table is billed as rows written, on every new call. */
-const SCHEMA = `CREATE TABLE IF NOT EXISTS call (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
-  status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT, ${ACTION_LIST_COLUMNS})`;
-
-/**
- * Columns added since the first release; ledgers created before them gain them on load, before
- * their `actions` and `attempts` tables, or their `action_list` table, become the call row's
- * action list. The log's progress as earlier releases kept it (per-row flags `logged` and
- * `logged_version`, then the call's `log_mark`) is only read from such ledgers, once, to build
- * the list's mark; a ledger created now has none.
- */
-const ADDED_COLUMNS = [
-  "ALTER TABLE call ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
-  "ALTER TABLE actions ADD COLUMN round_started_at INTEGER",
-  "ALTER TABLE actions ADD COLUMN claims INTEGER NOT NULL DEFAULT 0",
-  "ALTER TABLE actions ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0",
-  "ALTER TABLE actions ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0",
-  "ALTER TABLE actions ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
-  "ALTER TABLE actions ADD COLUMN logged_version INTEGER NOT NULL DEFAULT 0",
-  "ALTER TABLE actions ADD COLUMN run INTEGER NOT NULL DEFAULT 0",
-  "ALTER TABLE call ADD COLUMN agent_country TEXT",
-  "ALTER TABLE call ADD COLUMN log_mark TEXT",
-  "ALTER TABLE call ADD COLUMN event TEXT",
-  "ALTER TABLE call ADD COLUMN raw TEXT",
-  ...ACTION_LIST_COLUMNS.split(", ").map((column) => `ALTER TABLE call ADD COLUMN ${column}`),
-];
-
-/** The log's progress as the release before the action list kept it, in the call's row. */
-interface EarlierLogMark {
-  call: boolean;
-  actions: Record<number, number>;
-  attempts: Record<number, number>;
-  resets?: number;
-}
-
 /** An alarm moving later than this is moved; a smaller move is left to the earlier alarm, which re-arms. */
 const ALARM_SLACK_MS = 300_000;
 
@@ -167,7 +109,7 @@ const ALARM_SLACK_MS = 300_000;
  * log) may fail or never return; the alarm then finds the work still due and does it again.
  */
 export class CallLedger extends DurableObject<CloudflareBindings> {
-  private readonly sql: SqlStorage;
+  private readonly kv: SyncKvStorage;
   /** The alarm as last set or read; every setAlarm is billed as a row written, so it is not repeated. */
   private alarmAt: number | null = null;
   /** The action list while a `batch` runs: changed in memory, stored once at its end. */
@@ -175,24 +117,18 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private stagedDirty = false;
   /** The delivery log's writes, one after another (see syncLog). */
   private logWrites: Promise<void> = Promise.resolve();
-  /**
-   * False while this object knows it has no chunk table: its tables were listed without one and
-   * it has not created one since. Spares a schema lookup for each text a new call stores.
-   */
-  private chunkTables = true;
-  /**
-   * False until this object holds a call: its table is created by the write that stores the
-   * call, in the same commit, and a request about a call it never had writes no row.
-   */
-  private hasTable = true;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, metered(env));
-    this.sql = meterSql(env, ctx.storage.sql);
-    // A ledger without its table has no alarm worth reading (one left behind by a deleted
+    this.kv = meterStorageKv(env, ctx.storage.kv);
+    // A ledger without its call has no alarm worth reading (one left behind by a deleted
     // ledger finds nothing when it fires, or is replaced by the first arm), so a new call's
-    // first request goes ahead without waiting on storage.
-    if (this.loadSchema() === "absent") return;
+    // first request goes ahead without waiting on storage. Reading writes nothing: a request
+    // about a call this object never had leaves it empty.
+    if (!readRecord(this.kv)) {
+      if (!hasSqlLedger(ctx.storage.sql)) return;
+      upgradeSqlLedger(ctx.storage);
+    }
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -213,29 +149,24 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     const dueAt = Math.max(now, options.holdUntil ?? now);
     const list = newList(newActions(plan, ids, { first: 0, run: 0, dueAt, at: receivedAt }));
-    // The call and its actions are one row: one written, with the table if it is the first.
-    this.ctx.storage.transactionSync(() => {
-      if (!this.hasTable) this.sql.exec(SCHEMA);
-      this.sql.exec(
-        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at, event, raw, actions, log_progress) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        event.agent_id,
-        event.call_id,
-        agent?.name ?? event.agent_id,
-        JSON.stringify(agent?.templates ?? {}),
-        agent?.default_country ?? null,
-        plan.status,
-        plan.reason,
-        event.ended_at ?? null,
-        receivedAt,
-        this.spill("event", JSON.stringify(event)),
-        options.raw === undefined ? null : this.spill("raw", options.raw),
-        ...listColumns(list),
-      );
-    });
-    // Only once committed: a write that throws takes the new table with it.
-    this.hasTable = true;
-    // What was just written, used as it is rather than read back: a new call's statements are
-    // a tenth of its thread time, and reading it back took nine more for two actions.
+    // The call and its actions are one record: one row written.
+    this.ctx.storage.transactionSync(() =>
+      writeRecord(this.kv, {
+        agent_id: event.agent_id,
+        call_id: event.call_id,
+        agent_name: agent?.name ?? event.agent_id,
+        agent_templates: JSON.stringify(agent?.templates ?? {}),
+        agent_country: agent?.default_country ?? null,
+        status: plan.status,
+        reason: plan.reason,
+        ended_at: event.ended_at ?? null,
+        received_at: receivedAt,
+        event: JSON.stringify(event),
+        raw: options.raw ?? null,
+        ...listFields(list),
+      }),
+    );
+    // What was just written, used as it is rather than read back: nine more reads for two actions.
     const written = { list, call: { agent_id: event.agent_id, call_id: event.call_id, received_at: receivedAt } };
     this.arm(written);
 
@@ -316,12 +247,14 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const run = this.storedActions().reduce((max, a) => Math.max(max, a.run + 1), first > 0 ? 1 : 0);
     const now = Date.now();
     this.batch(() => {
-      this.sql.exec(
-        "UPDATE call SET status = 'accepted', reason = NULL, agent_name = ?, agent_templates = ?, agent_country = ?",
-        agent?.name ?? call.agent_name,
-        JSON.stringify(agent?.templates ?? {}),
-        agent?.default_country ?? null,
-      );
+      this.updateRecord((record) => ({
+        ...record,
+        status: "accepted",
+        reason: null,
+        agent_name: agent?.name ?? call.agent_name,
+        agent_templates: JSON.stringify(agent?.templates ?? {}),
+        agent_country: agent?.default_country ?? null,
+      }));
       this.saveList({
         mark: this.resetLogMark({ call: false }),
         actions: [...this.storedActions(), ...newActions(plan, ids, { first, run, dueAt: now, at: new Date(now).toISOString() })],
@@ -592,8 +525,6 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     // and clears itself; the other order could strand the data with no alarm to delete it.
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
-    this.hasTable = false;
-    this.chunkTables = false;
     this.alarmAt = null;
   }
 
@@ -636,7 +567,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       this.stagedDirty = false;
       try {
         const result = fn();
-        if (this.stagedDirty) writeList(this.sql, this.staged);
+        if (this.stagedDirty) writeList(this.kv, this.staged);
         return result;
       } finally {
         this.staged = null;
@@ -650,7 +581,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
 
   private saveList(change: Partial<ActionList>): void {
     if (!this.staged) {
-      writeList(this.sql, { ...this.readStoredList(), ...change });
+      writeList(this.kv, { ...this.readStoredList(), ...change });
       return;
     }
     this.staged = { ...this.staged, ...change };
@@ -808,73 +739,6 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     return readConfig(this.env).watchdogSeconds * 1000;
   }
 
-  /**
-   * A ledger written by an earlier release is brought up to date once; a new one has no table
-   * yet (the call's first write creates it). Listing the tables is the only work an up-to-date
-   * one does.
-   */
-  private loadSchema(): "absent" | "loaded" {
-    const tables = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((t) => t.name));
-    this.chunkTables = [...tables].some((name) => name.endsWith("_chunks"));
-    this.hasTable = tables.has("call");
-    if (!this.hasTable) return "absent";
-    if (!tables.has("action_list") && !tables.has("actions")) return "loaded";
-    return this.ctx.storage.transactionSync(() => {
-      this.sql.exec(SCHEMA);
-      for (const statement of ADDED_COLUMNS) {
-        try {
-          this.sql.exec(statement);
-        } catch {
-          // Already there.
-        }
-      }
-      if (tables.has("action_list")) this.moveActionList();
-      else if (tables.has("actions")) this.buildActionList(tables);
-      return "loaded";
-    });
-  }
-
-  /** The release before kept the action list in a table of its own: it moves into the call's row. */
-  private moveActionList(): void {
-    this.sql.exec("UPDATE call SET (actions, log_progress) = (SELECT actions, log_mark FROM action_list WHERE id = 1) WHERE id = 1");
-    this.sql.exec("DROP TABLE action_list");
-  }
-
-  /**
-   * Releases before the action list kept a row per action: the list is built from those rows,
-   * and its mark from the log's progress as they kept it (per-row flags, or the call's mark).
-   */
-  private buildActionList(tables: Set<string>): void {
-    const call = this.sql.exec<{ logged: number; log_mark: string | null }>("SELECT logged, log_mark FROM call WHERE id = 1").toArray()[0];
-    const rows = tables.has("actions") ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM actions ORDER BY idx").toArray() : [];
-    const attempts = tables.has("attempts")
-      ? this.sql.exec<{ idx: number; number: number; record: string }>("SELECT idx, number, record FROM attempts ORDER BY idx, number").toArray()
-      : [];
-    let earlier: EarlierLogMark = { call: false, actions: {}, attempts: {} };
-    if (call?.log_mark) {
-      earlier = JSON.parse(call.log_mark) as EarlierLogMark;
-    } else if (call) {
-      // Before the mark: a flag per row.
-      earlier.call = call.logged === 1;
-      for (const a of rows) earlier.actions[a.idx as number] = a.logged_version as number;
-      for (const a of this.sql.exec<{ idx: number; n: number }>("SELECT idx, MAX(number) AS n FROM attempts WHERE logged = 1 GROUP BY idx")) {
-        earlier.attempts[a.idx] = a.n;
-      }
-    }
-    const actions = rows.map(({ logged_version: _flag, ...row }) => {
-      const action = row as unknown as StoredAction;
-      const unlogged = attempts
-        .filter((a) => a.idx === action.idx && a.number > (earlier.attempts[a.idx] ?? 0))
-        .map((a) => ({ number: a.number, record: JSON.parse(a.record) as AttemptRecord }));
-      return unlogged.length > 0 ? { ...action, unlogged } : action;
-    });
-    const mark: LogMark = { call: earlier.call, actions: earlier.actions, ...(earlier.resets ? { resets: earlier.resets } : {}) };
-    // Without a call nothing was accepted: there is no list to keep.
-    if (call) writeList(this.sql, { actions, mark });
-    for (const table of ["actions", "attempts"]) if (tables.has(table)) this.sql.exec(`DROP TABLE ${table}`);
-  }
-
-
   private jobFor(row: StoredAction, call: Pick<LedgerCall, "agent_id" | "call_id"> = this.callRow()!): Job {
     return {
       delivery_id: row.delivery_id,
@@ -916,62 +780,36 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   }
 
   private callRow(): LedgerCall | null {
-    if (!this.hasTable) return null;
-    const row = this.sql
-      .exec<Omit<LedgerCall, "action_count">>(
-        "SELECT agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at FROM call WHERE id = 1",
-      )
-      .toArray()[0];
-    if (!row) return null;
-    return { ...row, action_count: this.storedActions().length };
+    const record = readRecord(this.kv);
+    if (!record) return null;
+    const { agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at } = record;
+    const call = { agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at };
+    return { ...(call as Omit<LedgerCall, "action_count">), action_count: this.storedActions().length };
   }
 
   private event(): CallEndedEvent {
     return JSON.parse(this.readText("event") ?? "null") as CallEndedEvent;
   }
 
-  /**
-   * What a text column should hold: the text itself, or null once it is written to its chunk
-   * table because it is too long for a row. Chunks of an earlier text are deleted either way.
-   */
-  private spill(column: TextColumn, text: string): string | null {
-    const table = `${column}_chunks`;
-    if (this.hasChunkTable(table)) this.sql.exec(`DELETE FROM ${table}`);
-    // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
-    if (text.length * 3 <= INLINE_MAX_BYTES || new TextEncoder().encode(text).length <= INLINE_MAX_BYTES) return text;
-    this.chunkTables = true;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL)`);
-    splitText(text, CHUNK_CHARS).forEach((chunk, seq) => {
-      this.sql.exec(`INSERT INTO ${table} (seq, chunk) VALUES (?, ?)`, seq, chunk);
-    });
-    return null;
+  private readText(text: RecordText): string | null {
+    const record = readRecord(this.kv);
+    return record ? readText(this.kv, record, text) : null;
   }
 
-  private storeText(column: TextColumn, text: string | null): void {
-    const value = text === null ? null : this.spill(column, text);
-    if (text === null && this.hasChunkTable(`${column}_chunks`)) this.sql.exec(`DELETE FROM ${column}_chunks`);
-    this.sql.exec(`UPDATE call SET ${column} = ?`, value);
+  private storeText(text: RecordText, value: string | null): void {
+    this.updateRecord((record) => withText(this.kv, record, text, value));
   }
 
-  /** A text column's value; ledgers from before the columns keep it in the chunk table. */
-  private readText(column: TextColumn): string | null {
-    if (!this.hasTable) return null;
-    const inline = this.sql.exec<{ text: string | null }>(`SELECT ${column} AS text FROM call WHERE id = 1`).toArray()[0]?.text ?? null;
-    if (inline !== null) return inline;
-    const table = `${column}_chunks`;
-    if (!this.hasChunkTable(table)) return null;
-    const chunks = this.sql.exec<{ chunk: string }>(`SELECT chunk FROM ${table} ORDER BY seq`).toArray();
-    return chunks.length === 0 ? null : chunks.map((c) => c.chunk).join("");
-  }
-
-  private hasChunkTable(name: string): boolean {
-    if (!this.chunkTables) return false;
-    return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+  /** Changes the stored call's record (not its action list, which a running batch may hold). */
+  private updateRecord(change: (record: CallRecord) => CallRecord): void {
+    const record = readRecord(this.kv);
+    if (!record) throw new Error("ledger: no call record to change");
+    writeRecord(this.kv, change(record));
   }
 
   /** The list as stored: none before the call is. */
   private readStoredList(): ActionList {
-    return this.hasTable ? readList(this.sql) : newList([]);
+    return readList(this.kv);
   }
 
   private storedActions(): StoredAction[] {

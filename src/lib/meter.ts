@@ -199,6 +199,37 @@ export function meterSql(env: object, sql: SqlStorage): SqlStorage {
   });
 }
 
+/**
+ * A Durable Object's key-value storage, counting as Cloudflare bills it: each value read is a
+ * row read, each value stored or deleted a row written. (The hidden table the values live in
+ * is created by the runtime, unbilled.)
+ */
+export function meterStorageKv(env: object, kv: SyncKvStorage): SyncKvStorage {
+  if (!meteringOn(env)) return kv;
+  return {
+    get: <T>(key: string) => {
+      const value = kv.get<T>(key);
+      if (value !== undefined) totals.sqlite_rows_read += 1;
+      return value;
+    },
+    put: <T>(key: string, value: T) => {
+      kv.put(key, value);
+      totals.sqlite_rows_written += 1;
+    },
+    delete: (key: string) => {
+      const deleted = kv.delete(key);
+      if (deleted) totals.sqlite_rows_written += 1;
+      return deleted;
+    },
+    *list<T>(options?: SyncKvListOptions): Iterable<[string, T]> {
+      for (const entry of kv.list<T>(options)) {
+        totals.sqlite_rows_read += 1;
+        yield entry;
+      }
+    },
+  };
+}
+
 /** A Durable Object stub counting one request per RPC call made through it. */
 export function countRequests<T extends object>(env: object, stub: T): T {
   if (!meteringOn(env)) return stub;

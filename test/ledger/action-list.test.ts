@@ -2,12 +2,13 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ACTION_LIST_MAX_BYTES, readList, writeList } from "../../src/ledger/action-list";
 import type { CallLedger } from "../../src/ledger/call-ledger";
+import { readRecord } from "../../src/ledger/call-record";
 import { ledgerStub } from "../../src/ledger/client";
 import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
 import { AgentStore } from "../../src/store/agents";
-import { callEvent, editActions, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
+import { callEvent, editActions, pendingJobs, postEvent, putAgent, request, swapLedgerKv, tracedKv, uniqueId, watchLedgerSends } from "../helpers";
 
-/** A call's actions are one row of at most 2 MB: what would not fit is refused before it is stored. */
+/** A call's actions are stored in its record of at most 2 MB: what would not fit is refused before it is stored. */
 
 const hook = (note: string) => ({ type: "webhook", url: `https://crm.example.com/hook?note=${note}` });
 
@@ -30,7 +31,7 @@ describe("the action list's size", () => {
     await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions } } });
     const event = callEvent({ agent_id: agentId });
     expect((await postEvent(event)).status).toBe(202);
-    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) => readList(state.storage.sql).actions);
+    const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) => readList(state.storage.kv).actions);
     expect(stored).toHaveLength(20);
   });
 
@@ -43,7 +44,7 @@ describe("the action list's size", () => {
     expect((await rerun()).status).toBe(202);
     // As if many runs had filled the list up to just under its bound.
     await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
-      editActions(state, (a) => (a.idx === 0 ? { last_error: "x".repeat(ACTION_LIST_MAX_BYTES - 500) } : {})),
+      editActions(state, (a) => (a.idx === 0 ? { last_error: "x".repeat(ACTION_LIST_MAX_BYTES / 2 - 500) } : {})),
     );
     const refused = await rerun();
     expect(refused.status).toBe(409);
@@ -51,23 +52,25 @@ describe("the action list's size", () => {
   });
 });
 
-describe("the action list's row", () => {
+/** The tables in the object's database, the runtime's own included. */
+const allTables = (state: DurableObjectState) =>
+  state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((t) => t.name);
+
+describe("the action list's record", () => {
   it("is the call's: a ledger with no call refuses to store a list, and has none", async () => {
     const stub = ledgerStub(env, uniqueId("agent"), uniqueId("call"));
     const outcome = await runInDurableObject(stub, (_i, state) => {
-      const sql = state.storage.sql;
-      // A call table without the call's row (the ledger creates the table with the row).
-      sql.exec("CREATE TABLE call (id INTEGER PRIMARY KEY, actions TEXT, log_progress TEXT)");
+      const kv = state.storage.kv;
       let error: unknown = null;
       try {
-        writeList(sql, { actions: [], mark: { call: true, actions: {} } });
+        writeList(kv, { actions: [], mark: { call: true, actions: {} } });
       } catch (err) {
         error = err;
       }
-      return { error: String(error), rows: sql.exec("SELECT COUNT(*) AS n FROM call").one().n, list: readList(sql) };
+      return { error: String(error), keys: [...kv.list()].length, list: readList(kv) };
     });
-    expect(outcome.error).toContain("no call row to hold the action list");
-    expect(outcome.rows).toBe(0);
+    expect(outcome.error).toContain("no call record to hold the action list");
+    expect(outcome.keys).toBe(0);
     expect(outcome.list).toEqual({ actions: [], mark: { call: false, actions: {} } });
   });
 
@@ -77,18 +80,18 @@ describe("the action list's row", () => {
     const stub = ledgerStub(env, agentId, callId);
     expect(await stub.snapshot()).toBeNull();
     expect(await stub.claimAll([{ index: 0, generation: 1 }])).toEqual([{ ok: false, reason: expect.any(String) }]);
-    const stored = await runInDurableObject(stub, (_i, state) => ({
-      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray(),
-    }));
-    expect(stored.tables).toEqual([]);
+    // Not even the runtime's table for key-value storage, which its first write creates.
+    expect(await runInDurableObject(stub, (_i, state) => allTables(state))).toEqual([]);
 
-    // The call's first write creates the table and stores the call: one commit.
+    // The call's first write stores the call: one commit.
     const accepted = await stub.accept(callEvent({ agent_id: agentId, call_id: callId }), null, new Date().toISOString());
     expect(accepted.status).toBe("accepted");
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT call_id FROM call").toArray())).toEqual([{ call_id: callId }]);
+    const stored = await runInDurableObject(stub, (_i, state) => ({ call: readRecord(state.storage.kv)?.call_id, tables: allTables(state) }));
+    expect(stored.call).toBe(callId);
+    expect(stored.tables).not.toContain("call");
   });
 
-  it("is written by a new call's two statements, its table and its row, and not read back", async () => {
+  it("is written by a new call as one value, after one read, and not read back", async () => {
     const agentId = uniqueId("agent");
     await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [hook("a"), hook("b")] } } });
     const agent = await new AgentStore(env.DB, env.CONFIG_CACHE).get(agentId);
@@ -96,23 +99,15 @@ describe("the action list's row", () => {
     const stub = ledgerStub(env, agentId, event.call_id);
     const sends = await watchLedgerSends(agentId, event.call_id);
     const before = Date.now();
+    const operations: string[] = [];
     const outcome = await runInDurableObject(stub, async (instance, state) => {
-      const ledger = instance as unknown as { sql: SqlStorage; accept: CallLedger["accept"] };
-      const real = ledger.sql;
-      const statements: string[] = [];
-      ledger.sql = {
-        ...real,
-        exec: (query: string, ...bindings: unknown[]) => {
-          statements.push(query.trim().split(/\s+/).slice(0, 3).join(" "));
-          return real.exec(query, ...bindings);
-        },
-      } as SqlStorage;
-      const accepted = await ledger.accept(event, agent, new Date().toISOString());
-      ledger.sql = real;
-      return { status: accepted.status, statements, alarm: await state.storage.getAlarm() };
+      const restore = swapLedgerKv(instance, (real) => tracedKv(real, (operation, key) => operations.push(`${operation} ${key}`)));
+      const accepted = await (instance as CallLedger).accept(event, agent, new Date().toISOString()).finally(restore);
+      return { status: accepted.status, alarm: await state.storage.getAlarm() };
     });
     expect(outcome.status).toBe("accepted");
-    expect(outcome.statements).toEqual(["CREATE TABLE IF", "INSERT INTO call"]);
+    // The duplicate check, then the call with its actions.
+    expect(operations).toEqual(["get call", "put call"]);
     // Armed and queued from what was written: the log's retry, and both actions' jobs now.
     expect(outcome.alarm).toBeGreaterThanOrEqual(before + 30_000);
     expect(outcome.alarm).toBeLessThan(Date.now() + 30_000);
@@ -124,24 +119,22 @@ describe("the action list's row", () => {
     expect(JSON.stringify(messages[0]!.body)).toContain(event.call_id);
   });
 
-  it("is created again by the next post when the first one's write failed", async () => {
+  it("is stored by the next post when the first one's write failed", async () => {
     const agentId = uniqueId("agent");
     const event = callEvent({ agent_id: agentId });
     const stub = ledgerStub(env, agentId, event.call_id);
     const outcome = await runInDurableObject(stub, async (instance) => {
-      const ledger = instance as unknown as { sql: SqlStorage; accept: CallLedger["accept"] };
-      const real = ledger.sql;
-      // The call's row cannot be written (say, the disk is full): the whole write is undone.
-      ledger.sql = {
-        ...real,
-        exec: (query: string, ...bindings: unknown[]) => {
-          if (query.startsWith("INSERT INTO call")) throw new Error("SQLITE_FULL");
-          return real.exec(query, ...bindings);
-        },
-      } as SqlStorage;
-      const failed = await ledger.accept(event, null, new Date().toISOString()).catch((err: unknown) => String(err));
-      ledger.sql = real;
-      const retried = await ledger.accept(event, null, new Date().toISOString());
+      // The call's record cannot be written (say, the disk is full): the whole write is undone.
+      const restore = swapLedgerKv(instance, (real) =>
+        tracedKv(real, (operation) => {
+          if (operation === "put") throw new Error("SQLITE_FULL");
+        }),
+      );
+      const failed = await (instance as CallLedger)
+        .accept(event, null, new Date().toISOString())
+        .catch((err: unknown) => String(err))
+        .finally(restore);
+      const retried = await (instance as CallLedger).accept(event, null, new Date().toISOString());
       return { failed, retried: retried.status };
     });
     expect(outcome).toEqual({ failed: "Error: SQLITE_FULL", retried: "accepted" });

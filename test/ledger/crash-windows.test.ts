@@ -188,7 +188,7 @@ describe("4. a replay whose send fails", () => {
     expect(await delivery(agentId, callId)).toMatchObject({ status: "failed" });
 
     vi.spyOn((await ledgerEnv(stub)).ACTIONS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
-    const [failedJob] = await inLedger(stub, (_i, state) => readList(state.storage.sql).actions);
+    const [failedJob] = await inLedger(stub, (_i, state) => readList(state.storage.kv).actions);
     expect((await request("POST", `/deliveries/${failedJob!.delivery_id}/retry`)).status).toBe(202);
     expect(await alarmOf(stub)).not.toBeNull();
     expect(await delivery(agentId, callId)).toMatchObject({ status: "pending" });

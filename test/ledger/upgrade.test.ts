@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import type { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerStub } from "../../src/ledger/client";
 import { DeliveryLog } from "../../src/store/delivery-log";
 import { callEvent, pendingJobs, request, uniqueId } from "../helpers";
@@ -174,7 +175,7 @@ describe("a ledger with a row per action", () => {
       [done, "delivered"],
       [waiting, "pending"],
     ]);
-    expect(await ledgerTables(fresh)).toEqual(["call"]);
+    expect(await ledgerTables(fresh)).toEqual([]);
 
     // The waiting action is claimed and delivered from the list; the delivered one stays as it was.
     expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
@@ -183,7 +184,7 @@ describe("a ledger with a row per action", () => {
   });
 });
 
-/** The release before this one: the call's actions and the log's progress in a table of their own. */
+/** Two releases before: the call's actions and the log's progress in a table of their own. */
 const ACTION_LIST_TABLE_SCHEMA = `
   CREATE TABLE call (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -195,7 +196,7 @@ const ACTION_LIST_TABLE_SCHEMA = `
 describe("a ledger with its action list in a table of its own", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("moves the list into the call's row once, and the log and delivery go on from where they were", async () => {
+  it("moves the list into the call's record once, and the log and delivery go on from where they were", async () => {
     const { agentId, event, stub, hook, at, done, waiting } = twoActionCall();
     const action = (idx: number, deliveryId: string, state: string, version: number) => ({
       idx, delivery_id: deliveryId, action: hook, state, attempts: state === "delivered" ? 1 : 0, round_attempts: 0,
@@ -234,7 +235,7 @@ describe("a ledger with its action list in a table of its own", () => {
       [done, "delivered"],
       [waiting, "pending"],
     ]);
-    expect(await ledgerTables(fresh)).toEqual(["call"]);
+    expect(await ledgerTables(fresh)).toEqual([]);
 
     // The log gets what the mark says it lacks, and nothing it already has.
     expect(await runDurableObjectAlarm(fresh)).toBe(true);
@@ -242,6 +243,62 @@ describe("a ledger with its action list in a table of its own", () => {
     const logged = await new DeliveryLog(env.DB).withAttempts(done);
     expect(logged).toMatchObject({ version: 2, attempt_log: [{ attempt: 1, outcome: "delivered", duration_ms: 5 }] });
     expect(await logRows("calls", "call_id", event.call_id)).toBe(0);
+
+    expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
+    const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(after.actions.map((a: any) => a.status)).toEqual(["delivered", "delivered"]);
+  });
+});
+
+/** The release before this one: one table, the call's row holding its action list. */
+const CALL_ROW_SCHEMA = `
+  CREATE TABLE call (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, agent_name TEXT NOT NULL, agent_templates TEXT NOT NULL, agent_country TEXT,
+    status TEXT NOT NULL, reason TEXT, ended_at TEXT, received_at TEXT NOT NULL, event TEXT, raw TEXT, actions TEXT, log_progress TEXT);
+  CREATE TABLE raw_chunks (seq INTEGER PRIMARY KEY, chunk TEXT NOT NULL);
+`;
+
+describe("a ledger with its call in a table", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("moves the call into its record once, texts kept in chunks included, and goes on delivering", async () => {
+    const { agentId, event, stub, hook, at, done, waiting } = twoActionCall();
+    const action = (idx: number, deliveryId: string, state: string) => ({
+      idx, delivery_id: deliveryId, action: hook, state, attempts: state === "delivered" ? 1 : 0, round_attempts: 0,
+      round_started_at: null, generation: 1, replays: 0, claims: 0, lease_token: 0, leased_until: 0, in_flight: 0,
+      last_status: null, last_error: null, provider: null, due_at: Date.now(), version: state === "delivered" ? 2 : 1, updated_at: at, run: 0,
+    });
+    const raw = JSON.stringify({ message: { transcript: "long".repeat(10) } });
+    await runInDurableObject(stub, async (_i, state) => {
+      const sql = state.storage.sql;
+      sql.exec(CALL_ROW_SCHEMA);
+      sql.exec(
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, agent_country, status, received_at, event, actions, log_progress) VALUES (1, ?, ?, 'Acme', '{}', 'GB', 'accepted', ?, ?, ?, ?)",
+        agentId,
+        event.call_id,
+        at,
+        JSON.stringify(event),
+        JSON.stringify([action(0, done, "delivered"), action(1, waiting, "pending")]),
+        JSON.stringify({ call: true, actions: { 0: 2, 1: 1 } }),
+      );
+      // The payload in two chunks, as a text too long for the row was kept.
+      sql.exec("INSERT INTO raw_chunks (seq, chunk) VALUES (0, ?), (1, ?)", raw.slice(0, 20), raw.slice(20));
+      await state.storage.setAlarm(Date.now() + 30_000);
+    });
+    await runInDurableObject(stub, (_i, state) => state.abort("new release")).catch(() => {});
+
+    const fresh = ledgerStub(env, agentId, event.call_id);
+    const snapshot = await runInDurableObject(fresh, (instance) => (instance as CallLedger).snapshot());
+    expect(snapshot).toMatchObject({ call: { agent_name: "Acme", agent_country: "GB", status: "accepted" }, event, raw: JSON.parse(raw) });
+    expect(snapshot!.actions.map((a) => [a.id, a.status])).toEqual([
+      [done, "delivered"],
+      [waiting, "pending"],
+    ]);
+    expect(await ledgerTables(fresh)).toEqual([]);
+    expect(await runInDurableObject(fresh, (_i, state) => [...state.storage.kv.list()].map(([key]) => key))).toEqual(["call"]);
+    // Its alarm is kept.
+    expect(await runInDurableObject(fresh, (_i, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
 
     expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
     const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, runInDurableObject, wa
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { ledgerStub } from "../../src/ledger/client";
-import { type Usage, meterBatch, meterSql, metered, readUsage } from "../../src/lib/meter";
+import { type Usage, meterBatch, meterSql, meterStorageKv, metered, readUsage } from "../../src/lib/meter";
 import { ADMIN, INGEST, callEvent, putAgent, request, uniqueId } from "../helpers";
 
 const ON = { METER: "true" };
@@ -66,6 +66,25 @@ describe("metering billable operations (METER=true)", () => {
     });
   });
 
+  it("counts a row per value a ledger's key-value storage reads, stores or deletes", async () => {
+    const stub = ledgerStub(env, uniqueId("agent"), uniqueId("call"));
+    await runInDurableObject(stub, (_instance, state) => {
+      const kv = meterStorageKv(ON, state.storage.kv);
+      const before = readUsage().usage;
+      expect(kv.get("absent")).toBeUndefined();
+      kv.put("a", { n: 1 });
+      kv.put("a", { n: 2 });
+      kv.put("b", "text");
+      expect(kv.get("a")).toEqual({ n: 2 });
+      expect([...kv.list()].map(([key]) => key)).toEqual(["a", "b"]);
+      expect(kv.delete("b")).toBe(true);
+      expect(kv.delete("b")).toBe(false);
+      const used = delta(before);
+      expect(used.sqlite_rows_written).toBe(3 + 1);
+      expect(used.sqlite_rows_read).toBe(1 + 2);
+    });
+  });
+
   it("counts queue reads per message received and deletes per message acknowledged", () => {
     const batch = createMessageBatch("actions", [1, 2, 3].map((n) => ({ id: `m${n}`, timestamp: new Date(), attempts: 1, body: n })));
     const before = readUsage().usage;
@@ -94,5 +113,7 @@ describe("metering billable operations (METER=true)", () => {
     expect(metered(env)).toBe(env);
     const batch = createMessageBatch("actions", []);
     expect(meterBatch(env, batch)).toBe(batch);
+    const kv = {} as SyncKvStorage;
+    expect(meterStorageKv(env, kv)).toBe(kv);
   });
 });

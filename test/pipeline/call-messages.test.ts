@@ -5,7 +5,7 @@ import { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerStub } from "../../src/ledger/client";
 import { readList } from "../../src/ledger/action-list";
 import { type Job, type JobMessage, jobsIn, packJobs } from "../../src/ledger/plan";
-import { callEvent, consumeMessages, pendingJobs, postEvent, putAgent, request, uniqueId, watchLedgerSends } from "../helpers";
+import { callEvent, consumeMessages, pendingJobs, postEvent, putAgent, request, swapLedgerKv, tracedKv, uniqueId, watchLedgerSends } from "../helpers";
 
 /**
  * A call's actions due together travel in one queue message: one message, one claim request
@@ -103,19 +103,18 @@ describe("a call's actions in one message", () => {
     const { agentId, callId, sends } = await threeActionCall();
     const body = [...sends.mock.calls[0]![0]][0]!.body as Job[];
     const stub = ledgerStub(env, agentId, callId);
-    // A trigger counts the writes of the action list (the call row's columns) (SQLite bills one per row written).
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec("CREATE TABLE list_writes (n INTEGER NOT NULL)");
-      state.storage.sql.exec("INSERT INTO list_writes VALUES (0)");
-      state.storage.sql.exec("CREATE TRIGGER count_list_writes AFTER UPDATE OF actions, log_progress ON call BEGIN UPDATE list_writes SET n = n + 1; END");
-    });
+    // Counts the writes of the call's record, which holds the action list (each one a row billed).
+    let writes = 0;
+    await runInDurableObject(stub, (instance) =>
+      swapLedgerKv(instance, (real) =>
+        tracedKv(real, (operation) => {
+          if (operation === "put") writes += 1;
+        }),
+      ),
+    );
     answerAll();
     await consume([body], TWILIO);
-    const read = () =>
-      runInDurableObject(stub, (_i, state) => ({
-        writes: state.storage.sql.exec<{ n: number }>("SELECT n FROM list_writes").one().n,
-        list: readList(state.storage.sql),
-      }));
+    const read = () => runInDurableObject(stub, (_i, state) => ({ writes, list: readList(state.storage.kv) }));
     let seen = await read();
     for (let i = 0; i < 50 && seen.list.actions.some((a) => a.unlogged); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
