@@ -5,11 +5,11 @@
 // One run starts a webhook sink (which also plays Twilio and Resend), the relay (wrangler dev,
 // fresh local state, METER=true), the relay with its ledger sharded over 64 objects
 // (bench/sharded-relay.ts, "relay-sharded": the shape not chosen, run by the same code), the
-// relay with its `actions` consumer left out ("relay-ingest": its ingest alone), a bare
-// Worker (bench/bare-worker.js) and two Durable Object floors (bench/do-floor-worker.js: one
-// row inserted into a fresh object per call, "do-floor", the floor of the relay's
-// one-ledger-per-call shape; or into one of 64 warm objects, "warm-floor", the floor of a
-// sharded ledger), then:
+// relay with its `actions` consumer left out ("relay-ingest": its ingest alone, metering off
+// as deployed), a bare Worker (bench/bare-worker.js) and two Durable Object floors
+// (bench/do-floor-worker.js: one row inserted into a fresh object per call, "do-floor", the
+// floor of the relay's one-ledger-per-call shape; or into one of 64 warm objects,
+// "warm-floor", the floor of a sharded ledger), then:
 //   1. throughput: autocannon against each target in turn, three times (alternating averages out
 //      drift of a shared machine); after each relay round it waits for that round's
 //      deliveries (after a relay-ingest round, for its calls' alarms to log them), so their
@@ -313,8 +313,9 @@ function relayArgs(relay, secrets, build) {
     "--env-file", envFile,
     // The sink listens on 127.0.0.1, which the relay refuses unless told otherwise.
     "--var", "ALLOW_PRIVATE_TARGETS:true",
-    // Count billable operations (GET /usage), for the cost phase.
-    "--var", "METER:true",
+    // Count billable operations (GET /usage), for the cost phase. relay-ingest has none, and
+    // runs as the relay is deployed (metering off), so its rounds time ingest and nothing else.
+    ...(isRelay(relay) ? ["--var", "METER:true"] : []),
     ...(relay === "relay-sharded" ? ["--var", `SHARDS:${WARM_SHARDS}`] : []),
     // Its watchdog would re-send each undelivered call's job a minute on, in a later round.
     ...(relay === "relay-ingest" ? ["--var", "WATCHDOG_SECONDS:86400"] : []),
