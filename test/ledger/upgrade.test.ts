@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { CallLedger } from "../../src/ledger/call-ledger";
 import { ledgerStub } from "../../src/ledger/client";
+import { upgradeSqlLedger } from "../../src/ledger/sql-upgrade";
 import { DeliveryLog } from "../../src/store/delivery-log";
-import { callEvent, pendingJobs, request, uniqueId } from "../helpers";
+import { callEvent, pendingJobs, request, tracedKv, uniqueId } from "../helpers";
 
 /** A call with two webhook actions, one done and one waiting, for a ledger an earlier release wrote. */
 function twoActionCall() {
@@ -303,5 +304,55 @@ describe("a ledger with its call in a table", () => {
     expect(await deliverPending(agentId, event.call_id)).toEqual([waiting]);
     const after = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
     expect(after.actions.map((a: any) => a.status)).toEqual(["delivered", "delivered"]);
+  });
+});
+
+describe("moving an earlier release's call into its record", () => {
+  it("is one transaction: a write that fails leaves the tables as they were, and the next load moves them", async () => {
+    const { agentId, event, stub, hook, at, waiting } = twoActionCall();
+    const pending = { idx: 0, delivery_id: waiting, action: hook, state: "pending", attempts: 0, round_attempts: 0, round_started_at: null,
+      generation: 1, replays: 0, claims: 0, lease_token: 0, leased_until: 0, in_flight: 0, last_status: null, last_error: null,
+      provider: null, due_at: Date.now(), version: 1, updated_at: at, run: 0 };
+    const failed = await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(CALL_ROW_SCHEMA);
+      state.storage.sql.exec(
+        "INSERT INTO call (id, agent_id, call_id, agent_name, agent_templates, status, received_at, event, actions, log_progress) VALUES (1, ?, ?, 'Acme', '{}', 'accepted', ?, ?, ?, ?)",
+        agentId,
+        event.call_id,
+        at,
+        JSON.stringify(event),
+        JSON.stringify([pending]),
+        JSON.stringify({ call: false, actions: {} }),
+      );
+      // The disk fills as the record is written.
+      const full = tracedKv(state.storage.kv, (operation) => {
+        if (operation === "put") throw new Error("SQLITE_FULL");
+      });
+      const error = (() => {
+        try {
+          upgradeSqlLedger({ sql: state.storage.sql, kv: full, transactionSync: <T>(fn: () => T) => state.storage.transactionSync(fn) } as DurableObjectStorage);
+          return null;
+        } catch (err) {
+          return String(err);
+        }
+      })();
+      return {
+        error,
+        rows: state.storage.sql.exec("SELECT call_id, actions FROM call").toArray(),
+        // The columns it added on the way are undone with the rest.
+        columns: state.storage.sql.exec("SELECT name FROM pragma_table_info('call')").toArray().length,
+        keys: [...state.storage.kv.list()].length,
+      };
+    });
+    expect(failed.error).toContain("SQLITE_FULL");
+    expect(failed.rows).toEqual([{ call_id: event.call_id, actions: JSON.stringify([pending]) }]);
+    expect(failed.columns).toBe(14);
+    expect(failed.keys).toBe(0);
+    await runInDurableObject(stub, (_i, state) => state.abort("restart")).catch(() => {});
+
+    const fresh = ledgerStub(env, agentId, event.call_id);
+    const snapshot = await runInDurableObject(fresh, (instance) => (instance as CallLedger).snapshot());
+    expect(snapshot!.actions.map((a) => [a.id, a.status])).toEqual([[waiting, "pending"]]);
+    expect(await ledgerTables(fresh)).toEqual([]);
   });
 });
