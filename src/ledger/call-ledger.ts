@@ -449,7 +449,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   async snapshot(): Promise<LedgerSnapshot | null> {
     const call = this.callRow();
     if (!call) return null;
-    const raw = this.readText("raw");
+    const raw = this.storedText("raw");
     return {
       call,
       event: this.event(),
@@ -782,16 +782,15 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   private callRow(): LedgerCall | null {
     const record = readRecord(this.kv);
     if (!record) return null;
-    const { agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at } = record;
-    const call = { agent_id, call_id, agent_name, agent_templates, agent_country, status, reason, ended_at, received_at };
+    const { event: _event, raw: _raw, actions: _actions, log_progress: _progress, chunks: _chunks, ...call } = record;
     return { ...(call as Omit<LedgerCall, "action_count">), action_count: this.storedActions().length };
   }
 
   private event(): CallEndedEvent {
-    return JSON.parse(this.readText("event") ?? "null") as CallEndedEvent;
+    return JSON.parse(this.storedText("event") ?? "null") as CallEndedEvent;
   }
 
-  private readText(text: RecordText): string | null {
+  private storedText(text: RecordText): string | null {
     const record = readRecord(this.kv);
     return record ? readText(this.kv, record, text) : null;
   }
