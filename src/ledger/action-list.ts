@@ -65,7 +65,7 @@ export const listFields = (list: ActionList): Pick<CallRecord, "actions" | "log_
 });
 
 /** The list a record holds. */
-function listOf(record: Pick<CallRecord, "actions" | "log_progress">): ActionList {
+export function listOf(record: Pick<CallRecord, "actions" | "log_progress">): ActionList {
   return { actions: JSON.parse(record.actions) as StoredAction[], mark: JSON.parse(record.log_progress) as LogMark };
 }
 

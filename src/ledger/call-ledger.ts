@@ -6,7 +6,7 @@ import type { CallEndedEvent } from "../schemas/call-event";
 import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
 import { Outbox } from "../store/outbox";
-import { ACTION_LIST_MAX_BYTES, type ActionList, type LogMark, type StoredAction, listBytes, listFields, newList, readList, writeList } from "./action-list";
+import { ACTION_LIST_MAX_BYTES, type ActionList, type LogMark, type StoredAction, listBytes, listFields, listOf, newList, readList, writeList } from "./action-list";
 import { type CallRecord, type RecordText, readRecord, readText, withText, writeRecord } from "./call-record";
 import { type FollowUpPlan, type Job, deliveryId, explicitPlan, packJobs, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import { hasSqlLedger, upgradeSqlLedger } from "./sql-upgrade";
@@ -783,7 +783,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const record = readRecord(this.kv);
     if (!record) return null;
     const { event: _event, raw: _raw, actions: _actions, log_progress: _progress, chunks: _chunks, ...call } = record;
-    return { ...(call as Omit<LedgerCall, "action_count">), action_count: this.storedActions().length };
+    // The list from the record just read (or the running batch's), not a second read.
+    const actionCount = (this.staged ?? listOf(record)).actions.length;
+    return { ...(call as Omit<LedgerCall, "action_count">), action_count: actionCount };
   }
 
   private event(): CallEndedEvent {
