@@ -716,7 +716,8 @@ function buildResults({ settings, throughput, endToEnd, steady, cost, profiles, 
     git: gitRevision(),
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,
-    settings: { ...settings, bodyBytes: 1024 },
+    // Relative to the project, so the results name no machine's paths.
+    settings: { ...settings, stateDir: path.relative(projectRoot, settings.stateDir) || ".", bodyBytes: 1024 },
     stateOn: storageKind(settings.stateDir),
     throughput: {
       note: "per target: median of its rounds; ratios: a/b of those medians (null when a target did not run)",
