@@ -61,6 +61,26 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts", "src/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
+      // Each test file starts a fresh runtime that loads the whole module graph again, one
+      // request per module; the dependencies, prebundled into a file each, load in a few.
+      deps: {
+        optimizer: {
+          ssr: {
+            enabled: true,
+            include: [
+              "@hono/zod-openapi",
+              "hono",
+              "hono/body-limit",
+              "hono/cookie",
+              "hono/http-exception",
+              "libphonenumber-js/min",
+              "mustache",
+              "standardwebhooks",
+              "zod",
+            ],
+          },
+        },
+      },
     },
   };
 });
