@@ -639,6 +639,16 @@ function storageKind(dir) {
   return statfsSync(dir).type === TMPFS_MAGIC ? "memory (tmpfs)" : "disk";
 }
 
+/**
+ * A directory as the results record it: relative to the project, or null outside it (a RAM
+ * disk, say, which `stateOn` names), so the results name no machine's paths.
+ */
+function pathInProject(dir) {
+  const relative = path.relative(projectRoot, dir);
+  const outside = relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  return outside ? null : relative || ".";
+}
+
 /** Which code was measured: the commit, and whether the working tree differed from it. */
 function gitRevision() {
   const git = (...args) => spawnSync("git", args, { cwd: projectRoot, encoding: "utf8" });
@@ -716,8 +726,7 @@ function buildResults({ settings, throughput, endToEnd, steady, cost, profiles, 
     git: gitRevision(),
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,
-    // Relative to the project, so the results name no machine's paths.
-    settings: { ...settings, stateDir: path.relative(projectRoot, settings.stateDir) || ".", bodyBytes: 1024 },
+    settings: { ...settings, stateDir: pathInProject(settings.stateDir), bodyBytes: 1024 },
     stateOn: storageKind(settings.stateDir),
     throughput: {
       note: "per target: median of its rounds; ratios: a/b of those medians (null when a target did not run)",
