@@ -10,6 +10,24 @@ export type Decision =
   | { kind: "dead-letter"; record: AttemptRecord };
 
 /**
+ * At most once, where a provider cannot deduplicate: an attempt that may have reached it with
+ * no answer saying what it did (a timeout, a lost connection, a gateway timeout) ends
+ * `unknown` and is not sent again, as an attempt cut off by a crash does, since a second copy
+ * could text or email the caller twice. An action with resend_on_unknown is retried instead.
+ * Pure.
+ *
+ * @example
+ * atMostOnce({ outcome: "retry", error: "twilio: timeout", may_have_arrived: true }, { name: "twilio", dedupes: false }, false).outcome // "unknown"
+ */
+export function atMostOnce(result: SendResult, provider: { name: string; dedupes: boolean }, resendOnUnknown: boolean): SendResult {
+  if (provider.dedupes || result.outcome !== "retry" || !result.may_have_arrived) return result;
+  const error = result.error ?? "no answer";
+  if (resendOnUnknown) return { ...result, error: `${error}; it may have arrived, and is sent again as the action sets resend_on_unknown` };
+  const { retry_after_seconds: _, ...rest } = result;
+  return { ...rest, outcome: "unknown", error: `${error}; outcome unknown: it may have reached ${provider.name}, which cannot deduplicate, so it is not re-sent` };
+}
+
+/**
  * Turns one attempt's result into what happens next. Pure. `keyExpiresAt` is when the
  * provider forgets the idempotency key this budget uses: no retry may be made after it, as a
  * repeat would no longer be recognised as one.

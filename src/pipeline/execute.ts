@@ -8,6 +8,7 @@ import { settingsOf } from "../providers/settings";
 import { type SmsSegments, describeSegments, smsSegments } from "../providers/sms/segments";
 import { type MessageKind, type Outgoing, type Provider, type SendContext, type SendResult, type Settings, isHttpProvider } from "../providers/types";
 import { sendWebhook, webhookPayload, webhookSigningSecrets } from "../providers/webhook";
+import { atMostOnce } from "./decide";
 import { buildTemplateContext, phoneCountryOf, type TemplateContext } from "../templates/context";
 import { builtinTemplate } from "../templates/builtin";
 import { renderTemplate } from "../templates/render";
@@ -135,7 +136,8 @@ export async function executeAction(claim: Claimed, env: CloudflareBindings, dep
     fetch: deps.fetch,
   };
   if (!provider.dedupes) await hooks.beforeSend(provider.name);
-  const sent = { ...(await sendWith(provider, prepared.message, ctx)), provider: provider.name };
+  const answer = atMostOnce(await sendWith(provider, prepared.message, ctx), provider, action.resend_on_unknown === true);
+  const sent = { ...answer, provider: provider.name };
   const result = prepared.sms ? { ...sent, detail: describeSegments(prepared.sms) } : sent;
   return { result, keyWindowSeconds: provider.idempotencyWindowSeconds };
 }

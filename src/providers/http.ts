@@ -99,6 +99,13 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 
 export type NetworkErrorKind = "dns" | "refused" | "tls" | "timeout" | "reset" | "other";
 
+/**
+ * The failures that happen before a request can reach the server. workerd reports a refused
+ * connection as a lost one (`reset`), and hides DNS and TLS failures behind `other`, so under
+ * workerd only the timeout and those two are told apart, and both count as possibly sent.
+ */
+const NEVER_SENT: ReadonlySet<NetworkErrorKind> = new Set(["dns", "refused", "tls"]);
+
 /** Each kind of network failure in plain words, as the attempt log shows it. */
 export const NETWORK_ERROR_CAUSES: Record<NetworkErrorKind, string> = {
   dns: "DNS: the host did not resolve",
@@ -180,11 +187,13 @@ export async function exchange(
       signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
     });
   } catch (err) {
-    // Every network failure is retried: DNS, refusals and TLS are often passing (a deploy, a
-    // renewal), and a lasting one still ends failed after the last scheduled attempt.
+    // Every network failure asks for a retry: DNS, refusals and TLS are often passing (a
+    // deploy, a renewal), and a lasting one still ends failed after the last scheduled attempt.
+    // Only those three fail before the request leaves; after any other the provider may have
+    // acted on it, which matters to one that cannot deduplicate a second copy.
     const { kind, message } = classifyNetworkError(err);
     const error = kind === "timeout" ? `network error (${NETWORK_ERROR_CAUSES.timeout})` : `network error (${NETWORK_ERROR_CAUSES[kind]}): ${message}`;
-    return { ok: false, result: { outcome: "retry", error } };
+    return { ok: false, result: { outcome: "retry", error, ...(NEVER_SENT.has(kind) ? {} : { may_have_arrived: true }) } };
   }
   const body = await readBody(response, maxBodyBytes);
   return { ok: true, answer: { status: response.status, headers: response.headers, body } };
@@ -240,5 +249,7 @@ export async function sendHttp<K extends MessageKind>(
   }
   const sent = await exchange(call, ctx.fetch);
   if (!sent.ok) return { ...sent.result, error: `${provider.name}: ${sent.result.error}` };
-  return provider.parseResponse(sent.answer, Date.now());
+  const result = provider.parseResponse(sent.answer, Date.now());
+  // A gateway that stopped waiting says nothing of whether the provider behind it acted.
+  return sent.answer.status === 504 && result.outcome === "retry" ? { ...result, may_have_arrived: true } : result;
 }

@@ -2,8 +2,13 @@ import type { SettingsSchema } from "./settings";
 
 /** What one attempt at one action came to; the pipeline turns it into ack / retry / dead-letter. */
 export interface SendResult {
-  outcome: "delivered" | "retry" | "failed" | "gone" | "skipped";
+  outcome: "delivered" | "retry" | "failed" | "gone" | "skipped" | "unknown";
   status_code?: number;
+  /**
+   * The request may have reached the provider, and no answer says what it did with it (a
+   * timeout, a connection lost, a gateway timeout): sending it again could deliver twice.
+   */
+  may_have_arrived?: boolean;
   /** Human-readable reason, with the provider's own error code when it gives one. */
   error?: string;
   /** The first KiB of the response, for the log. */

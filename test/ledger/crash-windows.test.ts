@@ -270,6 +270,78 @@ describe("at most once where the provider cannot deduplicate", () => {
     expect(d.attempt_log.map((a: any) => a.outcome)).toEqual(["unknown", "delivered"]);
   });
 
+  it.each([
+    ["a timeout", () => Promise.reject(new DOMException("The operation was aborted due to timeout", "TimeoutError")), /timeout/],
+    ["a connection lost mid-answer", () => Promise.reject(new Error("Network connection lost.")), /connection lost/],
+    ["a gateway timeout", () => Promise.resolve(new Response("upstream timed out", { status: 504 })), /HTTP 504/],
+  ])("an SMS whose answer was lost to %s is recorded unknown and not sent again", async (_label, answer, cause) => {
+    const { agentId, callId } = await acceptedCall([SMS]);
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input as RequestInfo, init as RequestInit));
+      // Twilio queued the text each time; only the first answer never arrived.
+      return seen.length === 1 ? answer() : Response.json({ sid: "SM2", status: "queued" }, { status: 201 });
+    });
+    expect((await consume(await pendingJobs(agentId, callId), TWILIO)).explicitAcks).toHaveLength(1);
+    await makeDue(agentId, callId);
+    await consume(await pendingJobs(agentId, callId), TWILIO);
+    expect(seen).toHaveLength(1);
+    const d = await delivery(agentId, callId);
+    expect(d.status).toBe("unknown");
+    expect(d.last_error).toMatch(cause);
+    expect(d.last_error).toMatch(/outcome unknown: it may have reached twilio, which cannot deduplicate, so it is not re-sent$/);
+    expect(d.attempt_log.map((a: any) => a.outcome)).toEqual(["unknown"]);
+  });
+
+  it("an SMS whose answer was lost is sent again when the action opts into resend_on_unknown", async () => {
+    const { agentId, callId } = await acceptedCall([{ ...SMS, resend_on_unknown: true }]);
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input as RequestInfo, init as RequestInit));
+      if (seen.length === 1) throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
+      return Response.json({ sid: "SM2", status: "queued" }, { status: 201 });
+    });
+    await consume(await pendingJobs(agentId, callId), TWILIO);
+    expect(await delivery(agentId, callId)).toMatchObject({ status: "retrying" });
+    await makeDue(agentId, callId);
+    await consume(await pendingJobs(agentId, callId), TWILIO);
+    expect(seen).toHaveLength(2);
+    const d = await delivery(agentId, callId);
+    expect(d.attempt_log.map((a: any) => a.outcome)).toEqual(["retry", "delivered"]);
+    expect(d.attempt_log[0].error).toMatch(/sent again as the action sets resend_on_unknown$/);
+  });
+
+  it("an SMS refused before it left (the host did not resolve) is retried", async () => {
+    const { agentId, callId } = await acceptedCall([SMS]);
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input as RequestInfo, init as RequestInit));
+      if (seen.length === 1) throw new TypeError("fetch failed", { cause: Object.assign(new Error("getaddrinfo ENOTFOUND api.twilio.com"), { code: "ENOTFOUND" }) });
+      return Response.json({ sid: "SM2", status: "queued" }, { status: 201 });
+    });
+    await consume(await pendingJobs(agentId, callId), TWILIO);
+    await makeDue(agentId, callId);
+    await consume(await pendingJobs(agentId, callId), TWILIO);
+    expect(seen).toHaveLength(2);
+    expect(await delivery(agentId, callId)).toMatchObject({ status: "delivered" });
+  });
+
+  it("Resend deduplicates, so an email whose answer was lost is sent again with the same Idempotency-Key", async () => {
+    const { agentId, callId } = await acceptedCall([EMAIL]);
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input as RequestInfo, init as RequestInit));
+      if (seen.length === 1) throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
+      return Response.json({ id: "em_1" });
+    });
+    await consume(await pendingJobs(agentId, callId), RESEND);
+    await makeDue(agentId, callId);
+    await consume(await pendingJobs(agentId, callId), RESEND);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.headers.get("idempotency-key")).toBe(seen[0]!.headers.get("idempotency-key"));
+    expect(await delivery(agentId, callId)).toMatchObject({ status: "delivered" });
+  });
+
   it("Resend deduplicates, so the email is sent again with the same Idempotency-Key", async () => {
     const { agentId, callId, stub } = await acceptedCall([EMAIL]);
     const seen = countFetches(() => Response.json({ id: "em_1" }));

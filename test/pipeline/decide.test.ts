@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide } from "../../src/pipeline/decide";
+import { atMostOnce, decide } from "../../src/pipeline/decide";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 22, 8);
@@ -30,5 +30,35 @@ describe("what follows an attempt", () => {
       kind: "dead-letter",
       record: { error: "gave up after 8 attempts; last: HTTP 503" },
     });
+  });
+});
+
+describe("at most once, where the provider cannot deduplicate", () => {
+  const lost = { outcome: "retry" as const, error: "twilio: network error (timeout: no answer within 10 s)", may_have_arrived: true };
+  const twilio = { name: "twilio", dedupes: false };
+
+  it("an answer lost after the request may have arrived ends unknown, and is not retried", () => {
+    const result = atMostOnce({ ...lost, retry_after_seconds: 30 }, twilio, false);
+    expect(result).toEqual({
+      outcome: "unknown",
+      may_have_arrived: true,
+      error: "twilio: network error (timeout: no answer within 10 s); outcome unknown: it may have reached twilio, which cannot deduplicate, so it is not re-sent",
+    });
+    expect(decide(result, 1, { startedAt: T0, finishedAt: T0 }, half)).toMatchObject({ kind: "ack", record: { outcome: "unknown" } });
+  });
+
+  it("is retried when the action sets resend_on_unknown, saying so", () => {
+    const result = atMostOnce(lost, twilio, true);
+    expect(result.outcome).toBe("retry");
+    expect(result.error).toMatch(/may have arrived, and is sent again as the action sets resend_on_unknown$/);
+  });
+
+  it("leaves alone a provider that deduplicates, a failure before sending, and every other outcome", () => {
+    expect(atMostOnce(lost, { name: "resend", dedupes: true }, false)).toBe(lost);
+    const refused = { outcome: "retry" as const, error: "twilio: network error (DNS: the host did not resolve)" };
+    expect(atMostOnce(refused, twilio, false)).toBe(refused);
+    expect(atMostOnce(busy, twilio, false)).toBe(busy);
+    const delivered = { outcome: "delivered" as const, status_code: 201 };
+    expect(atMostOnce(delivered, twilio, false)).toBe(delivered);
   });
 });

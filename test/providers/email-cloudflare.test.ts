@@ -117,7 +117,7 @@ describe("cloudflare send_email provider", () => {
     expect(run.queue).toMatchObject({ acked: true, retried: false });
   });
 
-  it("retries other codes and errors without a code, whatever their wording", async () => {
+  it("retries other codes; an error without a code, whatever its wording, ends unknown", async () => {
     const limited = fakeBinding(() => {
       throw Object.assign(new Error("Sending rate limit reached"), { code: "E_RATE_LIMIT_EXCEEDED" });
     });
@@ -126,14 +126,15 @@ describe("cloudflare send_email provider", () => {
     expect(run.delivery.last_error).toContain("cloudflare send_email E_RATE_LIMIT_EXCEEDED: Sending rate limit reached");
     expect(run.queue.retried).toBe(true);
 
-    // Wording that reads permanent means nothing without a code.
+    // Wording means nothing without a code, and no code is no answer from the service: the
+    // message may have gone out, and send_email cannot deduplicate, so it is not sent again.
     const codeless = fakeBinding(() => {
       throw new Error("destination address is not a verified address");
     });
     const again = await runAction(ACTION, codeless.settings({ EMAIL_FROM: "support@acme.test" }), () => new Response(null));
-    expect(again.delivery.status).toBe("retrying");
-    expect(again.delivery.last_error).toContain("cloudflare send_email: destination address is not a verified address");
-    expect(again.queue.retried).toBe(true);
+    expect(again.delivery.status).toBe("unknown");
+    expect(again.delivery.last_error).toContain("cloudflare send_email: destination address is not a verified address; outcome unknown");
+    expect(again.queue).toMatchObject({ acked: true, retried: false });
   });
 
   it("classifies exactly the documented permanent codes as failed", () => {
@@ -152,8 +153,9 @@ describe("cloudflare send_email provider", () => {
     for (const code of ["E_RATE_LIMIT_EXCEEDED", "E_DAILY_LIMIT_EXCEEDED", "E_DELIVERY_FAILED", "E_INTERNAL_SERVER_ERROR", "E_SOMETHING_NEW"]) {
       expect(classifySendError(Object.assign(new Error("x"), { code })).outcome, code).toBe("retry");
     }
-    expect(classifySendError(new Error("not allowed"))).toEqual({ outcome: "retry", error: "cloudflare send_email: not allowed" });
-    expect(classifySendError("boom")).toEqual({ outcome: "retry", error: "cloudflare send_email: boom" });
+    // No code is no answer from the service: the message may have gone out.
+    expect(classifySendError(new Error("not allowed"))).toEqual({ outcome: "retry", error: "cloudflare send_email: not allowed", may_have_arrived: true });
+    expect(classifySendError("boom")).toEqual({ outcome: "retry", error: "cloudflare send_email: boom", may_have_arrived: true });
   });
 
   it("is chosen without `provider` only when the binding exists", async () => {

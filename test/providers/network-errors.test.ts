@@ -80,12 +80,21 @@ describe("what workerd really throws", () => {
     const call = { method: "POST" as const, url: REFUSED_URL, headers: {}, body: "{}" };
     expect(await exchange(call, realFetch)).toEqual({
       ok: false,
-      result: { outcome: "retry", error: "network error (connection lost: refused, reset or closed before an answer): Network connection lost." },
+      result: {
+        outcome: "retry",
+        error: "network error (connection lost: refused, reset or closed before an answer): Network connection lost.",
+        may_have_arrived: true,
+      },
     });
     const timedOut = await exchange(call, () => Promise.reject(new DOMException("timed out", "TimeoutError")));
-    expect(timedOut).toEqual({ ok: false, result: { outcome: "retry", error: "network error (timeout: no answer within 10 s)" } });
+    expect(timedOut).toEqual({ ok: false, result: { outcome: "retry", error: "network error (timeout: no answer within 10 s)", may_have_arrived: true } });
     const dns = await exchange(call, () => Promise.reject(undici("ENOTFOUND", "getaddrinfo ENOTFOUND hooks.callrelay.invalid")));
     expect(dns).toMatchObject({ result: { outcome: "retry", error: expect.stringMatching(/^network error \(DNS: the host did not resolve\): fetch failed: getaddrinfo ENOTFOUND/) } });
+    // A request that never left cannot have been acted on.
+    expect(dns).not.toMatchObject({ result: { may_have_arrived: true } });
+    const refused = await exchange(call, () => Promise.reject(undici("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:443")));
+    expect(refused).toMatchObject({ ok: false, result: { outcome: "retry" } });
+    expect(refused).not.toMatchObject({ result: { may_have_arrived: true } });
   });
 });
 

@@ -28,7 +28,8 @@ export const CLOUDFLARE_SETTINGS = z.object({ EMAIL_FROM });
  * message will meet again on retry: a suppressed, unverified or disallowed address, a
  * sender domain not set up for sending, or a message refused as malformed or too large.
  * Every other code (rate and daily limits, delivery failures, internal errors) and any
- * error without a code is retried.
+ * error without a code is retried; an error without a code is no answer from the service, so
+ * the message may have gone out.
  */
 export const PERMANENT_SEND_ERRORS: ReadonlySet<string> = new Set([
   "E_RECIPIENT_SUPPRESSED",
@@ -44,7 +45,7 @@ export function classifySendError(err: unknown): SendResult {
   const code = typeof (err as { code?: unknown } | null)?.code === "string" ? (err as { code: string }).code : undefined;
   const message = err instanceof Error ? err.message : String(err);
   const outcome = code !== undefined && PERMANENT_SEND_ERRORS.has(code) ? "failed" : "retry";
-  return { outcome, error: `cloudflare send_email${code ? ` ${code}` : ""}: ${message}` };
+  return { outcome, error: `cloudflare send_email${code ? ` ${code}` : ""}: ${message}`, ...(code === undefined ? { may_have_arrived: true } : {}) };
 }
 
 // Delivery ids are `dlv_<hex>`; kept to safe chars and RFC 2046's 70-char boundary limit regardless.
