@@ -99,19 +99,24 @@ export function decideClaim(
         change: touch(row, now, { state: "unknown", in_flight: 0, claims: 0, attempts: row.attempts + 1, last_error: error, leased_until: 0 }),
       };
     }
-    // resend_on_unknown: note the lost attempt and send again within the same budget.
-    base = { in_flight: 0, claims: 0, attempts: row.attempts + 1, round_attempts: row.round_attempts + 1 };
+    // resend_on_unknown: note the lost attempt and send again within the same budget. The claim
+    // that sent it still counts as one that ended without a record, or an attempt that always
+    // crashes after sending would text the caller again on every watchdog round.
+    base = { in_flight: 0, attempts: row.attempts + 1, round_attempts: row.round_attempts + 1 };
     lost = attempt;
-  } else if (row.claims >= CRASH_BUDGET) {
-    const error = `crashed ${row.claims} times without recording an attempt${row.last_error ? `; last: ${row.last_error}` : ""}`;
+  }
+  if (row.claims >= CRASH_BUDGET) {
+    const sent = row.in_flight ? `, the last after sending to ${row.provider ?? "the provider"}` : "";
+    const error = `crashed ${row.claims} times without recording an attempt${sent}${row.last_error ? `; last: ${row.last_error}` : ""}`;
     return {
       kind: "settle",
       reason: "crashing",
       attempt: { outcome: "failed", started_at: new Date(now).toISOString(), duration_ms: 0, error },
-      change: touch(row, now, { state: "failed", last_error: error, leased_until: 0 }),
+      // An attempt number of its own, so the log keeps the real attempts before it.
+      change: touch(row, now, { state: "failed", in_flight: 0, last_error: error, leased_until: 0, attempts: row.attempts + 1 }),
     };
   }
-  const claims = (base.claims ?? row.claims) + 1;
+  const claims = row.claims + 1;
   return {
     kind: "grant",
     change: touch(row, now, { ...base, claims, lease_token: row.lease_token + 1, leased_until: now + LEASE_MS }),
@@ -228,10 +233,16 @@ export function decideBringForward(row: ActionState, now: number): Change | null
   return touch(row, now, { generation: row.generation + 1, due_at: now, lease_token: row.lease_token + 1 });
 }
 
-/** The watchdog's view: an active action nobody holds, overdue by more than the margin, gets a new job. */
+/**
+ * The watchdog's view: an active action nobody holds, overdue by more than the margin, is sent
+ * again. The copy keeps the job's generation, so whichever copy reaches the consumer first makes
+ * the attempt: a queue running more than the margin behind delivers its late copy instead of
+ * finding it superseded by the next re-send, round after round. The lease keeps the two copies
+ * from both attempting, and the new token shuts out an attempt that outlived its lease.
+ */
 export function decideResend(row: ActionState, now: number, marginMs: number): Change | null {
   if (!isActive(row.state) || row.leased_until > now || row.due_at + marginMs > now) return null;
-  return touch(row, now, { generation: row.generation + 1, due_at: now, lease_token: row.lease_token + 1 });
+  return touch(row, now, { due_at: now, lease_token: row.lease_token + 1 });
 }
 
 /**

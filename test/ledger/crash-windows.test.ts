@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { readList } from "../../src/ledger/action-list";
 import { CallLedger } from "../../src/ledger/call-ledger";
+import { CRASH_BUDGET } from "../../src/ledger/state";
 import { ledgerFor, ledgerStub } from "../../src/ledger/client";
 import type { Job } from "../../src/ledger/plan";
 import { DeliveryLog } from "../../src/store/delivery-log";
@@ -85,7 +86,30 @@ describe("1. between the commit and the alarm", () => {
     const sends = vi.spyOn((await ledgerEnv(stub)).ACTIONS, "sendBatch");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(sends).toHaveBeenCalledTimes(1);
-    expect([...sends.mock.calls[0]![0]].map((m) => (m.body as Job).generation)).toEqual([2]);
+    // A copy of the job it lost, not a new one.
+    expect([...sends.mock.calls[0]![0]].map((m) => (m.body as Job).generation)).toEqual([1]);
+  });
+
+  it("a queue running more than the watchdog's margin behind still delivers: the late copy is not superseded", async () => {
+    const { agentId, callId, stub } = await acceptedCall([HOOK]);
+    const seen = countFetches(() => new Response("ok"));
+    // Each round, 70 s pass with the job still queued, the watchdog sends a copy, and only then
+    // does the older copy reach the consumer.
+    let queued = await pendingJobs(agentId, callId);
+    for (let round = 0; round < 2; round++) {
+      await inLedger(stub, (_i, state) => editActions(state, (a) => ({ due_at: a.due_at - 70_000 })));
+      const sends = vi.spyOn((await ledgerEnv(stub)).ACTIONS, "sendBatch");
+      await runDurableObjectAlarm(stub);
+      const copies = sends.mock.calls.flatMap(([messages]) => [...messages].flatMap((m) => [m.body].flat() as Job[]));
+      sends.mockRestore();
+      await consume(queued);
+      queued = copies;
+    }
+    expect(seen).toHaveLength(1);
+    expect(await delivery(agentId, callId)).toMatchObject({ status: "delivered", attempts: 1 });
+    // The copy still queued finds the work done.
+    await consume(queued);
+    expect(seen).toHaveLength(1);
   });
 
   it("a duplicate post re-arms the watchdog when work is still due", async () => {
@@ -122,6 +146,42 @@ describe("2. an attempt that crashes every time", () => {
     await overdue(stub);
     await runDurableObjectAlarm(stub);
     expect(sends).not.toHaveBeenCalled();
+  });
+
+  it("with resend_on_unknown, a text that crashes after every send goes out at most three times, then fails", async () => {
+    const { agentId, callId, stub } = await acceptedCall([{ ...SMS, resend_on_unknown: true }]);
+    const seen = countFetches(() => Response.json({ sid: "SM1", status: "queued" }, { status: 201 }));
+    vi.spyOn(CallLedger.prototype, "recordAll").mockRejectedValue(new Error("object reset"));
+    for (let round = 0; round < 6; round++) {
+      await consume(await pendingJobs(agentId, callId), TWILIO);
+      await expireLease(stub);
+    }
+    vi.restoreAllMocks();
+    expect(seen).toHaveLength(CRASH_BUDGET);
+    const d = await delivery(agentId, callId);
+    expect(d.status).toBe("failed");
+    expect(d.last_error).toMatch(/^crashed 3 times without recording an attempt, the last after sending to twilio; last: attempt crashed/);
+  });
+
+  it("failing for crashes keeps the real attempts before it in the log", async () => {
+    const { agentId, callId, stub } = await acceptedCall([HOOK]);
+    countFetches(() => new Response("busy", { status: 503 }));
+    await consume(await pendingJobs(agentId, callId));
+    vi.restoreAllMocks();
+    vi.spyOn(crypto.subtle, "sign").mockRejectedValue(new Error("deterministic bug"));
+    for (let i = 0; i <= CRASH_BUDGET; i++) {
+      await makeDue(agentId, callId);
+      await consume(await pendingJobs(agentId, callId));
+      await expireLease(stub);
+    }
+    vi.restoreAllMocks();
+    await runDurableObjectAlarm(stub);
+    const d = await delivery(agentId, callId);
+    expect(d.status).toBe("failed");
+    expect(d.attempt_log.map((a: any) => [a.outcome, a.status_code ?? null])).toEqual([
+      ["retry", 503],
+      ["failed", null],
+    ]);
   });
 
   it("a stored template that no longer renders fails at once with its message", async () => {

@@ -86,8 +86,33 @@ describe("claiming an action", () => {
 
   it("sends again after an unknown outcome when the action opts in, logging the lost attempt", () => {
     const decision = claim(row({ in_flight: 1, claims: 1, lease_token: 4 }), 1, true);
-    expect(decision).toMatchObject({ kind: "grant", change: { in_flight: 0, attempts: 1, round_attempts: 1, claims: 1, lease_token: 5 } });
+    // The claim that sent it ended without a record: it still counts towards the crash budget.
+    expect(decision).toMatchObject({ kind: "grant", change: { in_flight: 0, attempts: 1, round_attempts: 1, claims: 2, lease_token: 5 } });
     expect(decision.kind === "grant" && decision.lost?.outcome).toBe("unknown");
+  });
+
+  it("with resend_on_unknown, an attempt that crashes after every send still fails after the crash budget", () => {
+    let r = row({ provider: "twilio" });
+    let sends = 0;
+    for (;;) {
+      const decision = claim(r, 1, true);
+      if (decision.kind !== "grant") {
+        expect(decision).toMatchObject({ kind: "settle", change: { state: "failed", in_flight: 0 } });
+        expect(decision.kind === "settle" && decision.change.last_error).toBe(
+          `crashed ${CRASH_BUDGET} times without recording an attempt, the last after sending to twilio`,
+        );
+        break;
+      }
+      r = applied(r, decision.change);
+      r = { ...applied(r, decideBeginSend(r, r.lease_token, "twilio", NOW)), leased_until: 0 }; // sent, then crashed
+      sends++;
+    }
+    expect(sends).toBe(CRASH_BUDGET);
+  });
+
+  it("a crash settle takes an attempt number of its own, after the attempts made", () => {
+    const settled = claim(row({ attempts: 1, claims: CRASH_BUDGET }));
+    expect(settled).toMatchObject({ kind: "settle", reason: "crashing", change: { attempts: 2 } });
   });
 });
 
@@ -163,7 +188,11 @@ describe("the alarm", () => {
   });
 
   it("re-sends only an active, unheld action overdue by more than the margin", () => {
-    expect(decideResend(row({ due_at: NOW - 61_000 }), NOW, 60_000)).toMatchObject({ generation: 2, due_at: NOW });
+    const resent = decideResend(row({ due_at: NOW - 61_000 }), NOW, 60_000);
+    expect(resent).toMatchObject({ due_at: NOW, lease_token: 1 });
+    // A copy of the same job, so the late original is still taken when it arrives.
+    expect(resent).not.toHaveProperty("generation");
+    expect(claim(applied(row({ due_at: NOW - 61_000 }), resent), 1).kind).toBe("grant");
     expect(decideResend(row({ due_at: NOW - 59_000 }), NOW, 60_000)).toBeNull();
     expect(decideResend(row({ due_at: NOW - 61_000, leased_until: NOW + 1 }), NOW, 60_000)).toBeNull();
     expect(decideResend(row({ due_at: NOW - 61_000, state: "failed" }), NOW, 60_000)).toBeNull();
