@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { readList } from "../src/ledger/action-list";
-import { ledgerStub } from "../src/ledger/client";
+import { ledgerFor, ledgerStub } from "../src/ledger/client";
 import type { Job } from "../src/ledger/plan";
 import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "./helpers";
 
@@ -20,6 +20,23 @@ async function consume(jobs: Job[], answer: () => Response) {
 }
 
 describe("DELETE /calls/{call_id}", () => {
+  it.each(["amend", "release"] as const)("keeps its tombstone when a platform posts the call again (%s)", async (onDuplicate) => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions: [{ type: "sms", template: "Hi" }] } } });
+    const event = callEvent({ agent_id: agentId, caller_number: NUMBER, transcript: `Caller: ${SECRET_WORDS}` });
+    await postEvent(event);
+    await consume(await pendingJobs(agentId, event.call_id), () => new Response("ok"));
+    expect((await request("DELETE", `/calls/${event.call_id}`)).status).toBe(200);
+
+    // Bland's corrected transcript, Retell's analysis, or a replay of either, after the erasure.
+    const again = await ledgerFor(env, agentId, event.call_id).accept(event, null, new Date().toISOString(), { onDuplicate, raw: JSON.stringify(event) });
+    expect(again.status).toBe("duplicate");
+    const ledger = (await (await request("GET", `/calls/${event.call_id}?agent_id=${agentId}`)).json()) as any;
+    expect(ledger.event).toEqual({ call_id: event.call_id, agent_id: agentId });
+    expect(ledger.raw).toBeNull();
+    expect(JSON.stringify(ledger)).not.toContain(SECRET_WORDS);
+  });
+
   it("leaves nothing of the caller in the ledger, the log or the outbox", async () => {
     const agentId = uniqueId("agent");
     await putAgent(agentId, {

@@ -84,8 +84,9 @@ export interface AcceptOptions {
   holdUntil?: number;
   /**
    * What a repeat of an accepted call does. `ignore` (the default) changes nothing. `amend`
-   * replaces the stored event, which every action not yet delivered then uses. `release` also
-   * ends a hold: the actions are planned again for the new event's outcome and run now.
+   * replaces the stored event's transcript with the repeat's (Bland's corrected one, posted
+   * alone), which every action not yet delivered then uses. `release` replaces the whole event
+   * and ends a hold: the actions are planned again for the new event's outcome and run now.
    */
   onDuplicate?: "ignore" | "amend" | "release";
   /**
@@ -186,8 +187,13 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
   /** A post for a call already accepted: a duplicate, which may amend the event or end a hold. */
   private async repeat(event: CallEndedEvent, reason: string | null, options: AcceptOptions): Promise<IngestResult> {
     const duplicate = () => ({ status: "duplicate" as const, call_id: event.call_id, actions: this.actionSummaries(), reason });
-    const mode = options.onDuplicate ?? "ignore";
-    if (mode === "ignore" || JSON.stringify(event) === JSON.stringify(this.event())) {
+    // An erased call keeps its tombstone: a platform's later post (Bland's corrected transcript,
+    // Retell's analysis, or a replay of either) would otherwise write the caller's data back.
+    const mode = readRecord(this.kv)?.erased ? "ignore" : (options.onDuplicate ?? "ignore");
+    const stored = this.event();
+    // A corrected transcript comes alone: everything else the call had stays.
+    const next = mode === "amend" ? { ...stored, transcript: event.transcript ?? stored.transcript } : event;
+    if (mode === "ignore" || JSON.stringify(next) === JSON.stringify(stored)) {
       // A retry of a post whose first answer was lost: make sure the work it started is watched,
       // whatever this object believes its alarm to be.
       this.alarmAt = null;
@@ -197,9 +203,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const now = Date.now();
     const released: StoredAction[] = [];
     this.batch(() => {
-      this.storeText("event", JSON.stringify(event));
-      if (options.raw !== undefined) this.storeText("raw", options.raw);
+      this.storeText("event", JSON.stringify(next));
       if (mode !== "release") return;
+      if (options.raw !== undefined) this.storeText("raw", options.raw);
       for (const row of this.storedActions()) {
         const skip = skipReason(JSON.parse(row.action) as Action, event.outcome);
         const change = decideRelease(row, skip, now);
@@ -435,6 +441,7 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
       this.saveList({ mark: { ...this.resetLogMark({}), erase: true } });
       this.storeText("event", JSON.stringify({ call_id: call.call_id, agent_id: call.agent_id }));
       this.storeText("raw", null);
+      this.updateRecord((record) => ({ ...record, erased: true }));
       for (const row of this.storedActions()) {
         const unlogged = row.unlogged?.map((u) => ({ number: u.number, record: erasedAttempt(u.record) }));
         this.write(row, { ...decideErase(row, now), ...(unlogged ? { unlogged } : {}) });

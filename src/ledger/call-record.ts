@@ -29,6 +29,8 @@ export interface CallRecord {
   log_progress: string;
   /** How many chunk values hold a text too long for the record, by text. */
   chunks?: Partial<Record<RecordText, number>>;
+  /** Set when the caller's data was erased: nothing posted later may bring it back. */
+  erased?: true;
 }
 
 /** The texts a record may move to chunk values of their own. */

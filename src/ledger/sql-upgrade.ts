@@ -39,7 +39,7 @@ interface EarlierLogMark {
   resets?: number;
 }
 
-type SqlCallRow = Omit<CallRecord, "chunks" | "actions" | "log_progress"> & {
+type SqlCallRow = Omit<CallRecord, "chunks" | "actions" | "log_progress" | "erased"> & {
   actions: string | null;
   log_progress: string | null;
   logged: number;
