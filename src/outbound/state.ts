@@ -241,13 +241,16 @@ export function applyEnd(state: OutboundState, end: CallEnd, now: number, provis
 }
 
 /**
- * Deadlines passed: a provisional end becomes final; an attempt with no end by its result
- * timeout ends as `unknown`. Null when nothing is due.
+ * Deadlines passed: a provisional end becomes final at its own time or at the result timeout,
+ * whichever comes first; an attempt with no end by its result timeout ends as `unknown`. Null
+ * when nothing is due.
  */
 export function expireAttempt(state: OutboundState, now: number): OutboundState | null {
   const last = state.attempts.at(-1);
   if (!last || isFinal(state.status) || last.phase === "ended" || last.phase === "retry") return null;
-  if (last.provisional && last.provisional.until <= now) return applyEnd(state, last.provisional.end, now);
+  // A call-ended event did come: the timeout only stops the wait for the rest (Retell's
+  // call_analyzed), it does not make the end unknown.
+  if (last.provisional && (last.provisional.until <= now || last.deadline <= now)) return applyEnd(state, last.provisional.end, now);
   if (last.deadline > now) return null;
   const end: CallEnd = {
     platform_call_id: last.platform_call_id ?? "",
