@@ -272,7 +272,20 @@ export function afterOutcome(state: OutboundState, outcome: string, now: number)
   if (redial.on.includes(outcome) && state.attempts.length < redial.max_attempts) {
     return { ...state, status: "scheduled", outcome, due_at: placeableAt(state, now + redial.interval_seconds * 1000) };
   }
-  return finish(state, outcome === "failed" ? "failed" : "completed", now, outcome === "failed" ? (state.attempts.at(-1)?.error ?? null) : null, outcome);
+  return finish(state, outcome === "failed" ? "failed" : "completed", now, outcome === "failed" ? failureReason(state.attempts.at(-1)) : null, outcome);
+}
+
+/**
+ * Why a call whose outcome is `failed` failed, for `error` and the callback: the platform's
+ * ended reason when its event gave one (an error the attempt carries is only about its
+ * create-call answer, which the event has since overtaken), else that error.
+ *
+ * @example
+ * failureReason({ ended_reason: "twilio-failed-to-connect-call", error: null }) // "the call failed: twilio-failed-to-connect-call"
+ */
+export function failureReason(attempt: Pick<OutboundAttempt, "ended_reason" | "error"> | undefined): string {
+  if (attempt?.ended_reason) return `the call failed: ${attempt.ended_reason}`;
+  return attempt?.error ?? "the call failed";
 }
 
 function finish(state: OutboundState, status: "completed" | "failed", now: number, error: string | null, outcome = "failed"): OutboundState {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Agent, OutboundCallsSettings } from "../../src/schemas/agent";
-import { type CallEnd, applyAnswer, applyEnd, expireAttempt, newCall, startAttempt } from "../../src/outbound/state";
+import { type CallEnd, applyAnswer, applyEnd, expireAttempt, failureReason, newCall, startAttempt } from "../../src/outbound/state";
 
 const T0 = Date.parse("2026-03-10T15:00:00Z");
 /** Retell's default wait for call_analyzed after call_ended. */
@@ -64,5 +64,19 @@ describe("a provisional end and the result timeout", () => {
     const placed = placedCall();
     const woke = expireAttempt(placed, placed.attempts[0]!.deadline)!;
     expect(woke.attempts[0]).toMatchObject({ outcome: "unknown", ended_reason: "no call-ended event within result_timeout_seconds" });
+  });
+});
+
+describe("a call whose outcome is failed", () => {
+  it("says why in error, from the platform's ended reason", () => {
+    const done = applyEnd(placedCall(), ended("failed", "twilio-failed-to-connect-call"), T0 + 30_000);
+    expect(done).toMatchObject({ status: "failed", outcome: "failed", error: "the call failed: twilio-failed-to-connect-call" });
+  });
+
+  it("falls back on the attempt's own error, then on a plain reason", () => {
+    expect(failureReason({ ended_reason: null, error: "no answer to the create-call request: reset" })).toBe("no answer to the create-call request: reset");
+    expect(failureReason({ ended_reason: "carrier-error", error: "no answer to the create-call request: reset" })).toBe("the call failed: carrier-error");
+    expect(failureReason({ ended_reason: null, error: null })).toBe("the call failed");
+    expect(failureReason(undefined)).toBe("the call failed");
   });
 });
