@@ -201,16 +201,18 @@ export async function exchange(
 
 /**
  * Reads at most `maxBytes` of a body and releases the rest, so a huge answer is never
- * buffered. `complete` is false when the connection broke off mid-way.
+ * buffered. `complete` is false when the connection broke off mid-way; `truncated` is true
+ * when the body was longer than `maxBytes` and `text` is only its start.
  */
-export async function readBodyUpTo(response: Response, maxBytes: number): Promise<{ text: string; complete: boolean }> {
-  if (!response.body || response.bodyUsed) return { text: "", complete: true };
+export async function readBodyUpTo(response: Response, maxBytes: number): Promise<{ text: string; complete: boolean; truncated: boolean }> {
+  if (!response.body || response.bodyUsed) return { text: "", complete: true, truncated: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   let complete = true;
   try {
-    while (size < maxBytes) {
+    // Up to one byte past the cap, so a body of exactly `maxBytes` reads to its end and is not cut.
+    while (size <= maxBytes) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
@@ -227,7 +229,7 @@ export async function readBodyUpTo(response: Response, maxBytes: number): Promis
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return { text: new TextDecoder().decode(bytes.subarray(0, maxBytes)), complete };
+  return { text: new TextDecoder().decode(bytes.subarray(0, maxBytes)), complete, truncated: size > maxBytes };
 }
 
 /** A body's first `maxBytes`; one that breaks off mid-way still leaves the status, which is what matters. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { readBodyUpTo } from "../../src/providers/http";
 import { classifyAnswer, errorMessageOf } from "../../src/outbound/dialers/answer";
 import { callVariables } from "../../src/outbound/dialers/common";
 import { callIdAt, renderHeaderValue } from "../../src/outbound/dialers/http";
-import { DIALERS, dialerFor, missingSetting, placeCall } from "../../src/outbound/dialers";
+import { DIALERS, MAX_ANSWER_BYTES, dialerFor, missingSetting, placeCall } from "../../src/outbound/dialers";
 import type { DialRequest, DialerAdapter, DialerSettings, PlaceCallRequest } from "../../src/outbound/dialers/types";
 
 const REQUEST: DialRequest = {
@@ -488,6 +489,28 @@ describe("placeCall and the shared reading of answers", () => {
       error: "vapi answered HTTP 201 but the answer broke off",
       http_status: 201,
     });
+  });
+
+  it("reads a 2xx too long to read whole as unknown, and a long answer that fits as placed", async () => {
+    // Vapi's Call echoes the overrides: non-Latin metadata comes back well past 64 KiB.
+    const echoed = json(201, { id: "vapi-long", assistantOverrides: { metadata: { note: "予約確認".repeat(7_000) } } });
+    expect(await placeCall(DIALERS.vapi, VAPI, REQUEST, ENV, answering(() => echoed).fetchFn)).toEqual({
+      kind: "placed",
+      platform_call_id: "vapi-long",
+      http_status: 201,
+    });
+    const huge = json(201, { id: "vapi-huge", padding: "x".repeat(MAX_ANSWER_BYTES) });
+    expect(await placeCall(DIALERS.vapi, VAPI, REQUEST, ENV, answering(() => huge).fetchFn)).toEqual({
+      kind: "unknown",
+      error: "vapi answered HTTP 201 but the answer was too long to read whole",
+      http_status: 201,
+    });
+  });
+
+  it("tells a body cut at the cap from one that ends exactly there", async () => {
+    const body = (bytes: number) => new Response("a".repeat(bytes));
+    expect(await readBodyUpTo(body(16), 16)).toEqual({ text: "a".repeat(16), complete: true, truncated: false });
+    expect(await readBodyUpTo(body(17), 16)).toEqual({ text: "a".repeat(16), complete: true, truncated: true });
   });
 
   it("refuses settings of another platform without sending", async () => {

@@ -167,6 +167,24 @@ describe("placing through Vapi", () => {
     expect(state.attempts[0]).toMatchObject({ number: 1, platform_call_id: "vapi-call-1", http_status: 201 });
   });
 
+  it("reads the call id from an answer that echoes 16 KiB of non-Latin metadata", async () => {
+    const agentId = await agentWith({ platform: VAPI });
+    // 16 KiB of JSON as the request counts it: three times as many bytes as UTF-8.
+    const note = "予約確認".repeat(3_500);
+    const call = await placed({ agent_id: agentId, phone_number: "+14155551234", task: "Confirm", metadata: { note } });
+    stubFetch((req) => {
+      const sent = JSON.parse(req.body);
+      // Vapi answers with the Call, which repeats the overrides it was given.
+      const answer = JSON.stringify({ id: `vapi-${call.id}`, status: "queued", assistantOverrides: sent.assistantOverrides });
+      expect(new TextEncoder().encode(answer).byteLength).toBeGreaterThan(65_536);
+      return new Response(answer, { status: 201, headers: { "content-type": "application/json" } });
+    });
+    await dialNow(call.id);
+    const state = await stateOf(call.id);
+    expect(state.status).toBe("in_progress");
+    expect(state.attempts[0]).toMatchObject({ platform_call_id: `vapi-${call.id}`, http_status: 201, error: null });
+  });
+
   it("re-dials a no-answer, then completes and sends the signed callback with the request's metadata", async () => {
     const agentId = await agentWith({ platform: VAPI, redial: { on: ["no_answer", "busy"], max_attempts: 2, interval_seconds: 3600 } });
     const metadata = { event_id: "evt_123", calendar_id: "cal_9" };

@@ -33,8 +33,12 @@ export const DIALERS: { readonly [T in PlatformDialerType]: DialerAdapter<Dialer
 
 /** A platform answers a create-call in well under a second; 15 s leaves room for a slow day. */
 export const DIAL_TIMEOUT_MS = 15_000;
-/** An answer is a small JSON object; more than this is not read. */
-const MAX_ANSWER_BYTES = 65_536;
+/**
+ * More than this is not read. An answer can echo the whole request (Vapi's Call repeats the
+ * overrides, the metadata in them twice): up to 16 KiB of metadata as JSON, which is 48 KiB
+ * once non-Latin text is UTF-8, plus the task and the variables. A MiB holds any of them.
+ */
+export const MAX_ANSWER_BYTES = 1_048_576;
 /** Header values that are never credentials, so they are not scrubbed from errors. */
 const PLAIN_HEADERS: ReadonlySet<string> = new Set(["content-type", "accept"]);
 /** Tokens shorter than this are too common to scrub from an error without mangling it. */
@@ -153,9 +157,11 @@ export async function placeCall<S extends { type: string }>(
 
   const status = response.status;
   const answer = await readBodyUpTo(response, MAX_ANSWER_BYTES);
-  if (!answer.complete && status >= 200 && status <= 299) {
-    // The platform took the request but its call id was lost on the way back.
-    return { kind: "unknown", error: `${adapter.type} answered HTTP ${status} but the answer broke off`, http_status: status };
+  if (status >= 200 && status <= 299 && (!answer.complete || answer.truncated)) {
+    // The platform took the request but its call id was lost on the way back (or is past
+    // what was read): the call may be ringing, so it is neither refused nor dialled again.
+    const why = answer.complete ? "the answer was too long to read whole" : "the answer broke off";
+    return { kind: "unknown", error: `${adapter.type} answered HTTP ${status} but ${why}`, http_status: status };
   }
   let result: DialAnswer;
   try {
