@@ -43,12 +43,23 @@ export async function acceptCall(env: CloudflareBindings, event: CallEndedEvent,
 
 /**
  * Tells the outbound call this event ends, found by our id in the event's metadata or by the
- * platform's call id. Only agents with outbound calls pay the lookup.
+ * platform's call id. Only agents that may have placed calls pay the lookup.
  */
 async function endOutboundCall(env: CloudflareBindings, agent: Agent | null, event: CallEndedEvent, provisionalUntil?: number): Promise<void> {
   const named = event.metadata?.outbound_call_id;
   let id = isOutboundCallId(named) ? named : null;
-  if (id === null && agent?.voice_tools.outbound_calls) id = await new OutboundCallIndex(env.DB).byPlatformCall(event.call_id);
+  if (id === null && mayHavePlacedCalls(agent)) id = await new OutboundCallIndex(env.DB).byPlatformCall(event.call_id);
   if (id === null) return;
   await outboundCall(env, id).ended(event, provisionalUntil);
+}
+
+/**
+ * Whether an agent may have calls of its own still open: it places calls now, or its settings
+ * changed since it was created, and a call keeps the settings it was requested with, so one
+ * placed before calling was turned off still ends by its platform call id. An agent never
+ * changed since its creation never had settings to lose: its events cost no D1 read.
+ */
+export function mayHavePlacedCalls(agent: Pick<Agent, "voice_tools" | "created_at" | "updated_at"> | null): boolean {
+  if (!agent) return false;
+  return Boolean(agent.voice_tools.outbound_calls) || agent.updated_at !== agent.created_at;
 }

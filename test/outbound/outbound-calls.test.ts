@@ -2,10 +2,12 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { mayHavePlacedCalls } from "../../src/ingest/accept-call";
 import type { Job } from "../../src/ledger/plan";
 import { localParts, zonedTimeToUtc } from "../../src/outbound/calling-hours";
 import { outboundCall } from "../../src/outbound/client";
 import type { OutboundState } from "../../src/outbound/state";
+import type { Agent } from "../../src/schemas/agent";
 import { ADMIN, INGEST, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId } from "../helpers";
 import { signBland } from "../platforms/sign";
 
@@ -447,6 +449,32 @@ describe("a platform's own webhook", () => {
     );
     expect(posted.status, await posted.clone().text()).toBe(202);
     expect(await stateOf(call.id)).toMatchObject({ status: "completed", outcome: "no_answer" });
+  });
+});
+
+describe("correlation by the platform's call id", () => {
+  it("still ends a call placed before the agent stopped placing calls: the call keeps its settings", async () => {
+    const agentId = await agentWith({ platform: VAPI });
+    const call = await placed({ agent_id: agentId, phone_number: "+14155551234" });
+    stubFetch(() => vapiCreated(`vapi-${call.id}`));
+    await dialNow(call.id);
+    expect((await stateOf(call.id)).status).toBe("in_progress");
+    const patched = await request("PATCH", `/agents/${agentId}`, { voice_tools: { outbound_calls: null } });
+    expect(patched.status, await patched.clone().text()).toBe(200);
+    // The event names the platform's call id only, as an http dialer's may.
+    expect((await postEvent({ call_id: `vapi-${call.id}`, agent_id: agentId, outcome: "completed" })).status).toBe(202);
+    expect(await stateOf(call.id)).toMatchObject({ status: "completed", outcome: "completed" });
+  });
+
+  it("is looked up only for agents that place calls or have changed since they were created", () => {
+    const outbound_calls = {} as NonNullable<Agent["voice_tools"]["outbound_calls"]>;
+    const created = "2026-03-01T09:00:00.000Z";
+    const agent = (voice_tools: Agent["voice_tools"], updated_at = created) => ({ voice_tools, created_at: created, updated_at });
+    const followUp = {} as Agent["voice_tools"]["post_call_follow_up"];
+    expect(mayHavePlacedCalls(agent({ post_call_follow_up: followUp, outbound_calls }))).toBe(true);
+    expect(mayHavePlacedCalls(agent({ post_call_follow_up: followUp }, "2026-03-10T14:00:00.000Z"))).toBe(true);
+    expect(mayHavePlacedCalls(agent({ post_call_follow_up: followUp }))).toBe(false);
+    expect(mayHavePlacedCalls(null)).toBe(false);
   });
 });
 
