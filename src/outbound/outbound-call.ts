@@ -7,6 +7,7 @@ import type { Action } from "../schemas/agent";
 import type { CallEndedEvent } from "../schemas/call-event";
 import type { OutboundCall } from "../schemas/outbound";
 import { OutboundCallIndex } from "../store/outbound-calls";
+import { generationId } from "./client";
 import { DIAL_TIMEOUT_MS, dialerFor, placeCall } from "./dialers";
 import type { DialAnswer } from "./dialers/types";
 import {
@@ -85,10 +86,14 @@ export class OutboundCallObject extends DurableObject<CloudflareBindings> {
         if (existing.fingerprint !== input.fingerprint) return { kind: "conflict" };
         return { kind: "replayed", call: (await this.ctx.storage.get<OutboundCall>(FIRST_ANSWER)) ?? publicView(existing) };
       }
-      const expired = isFinal(existing.status) && Date.parse(existing.requested_at) < now - (options.dedupeWindowMs ?? Number.POSITIVE_INFINITY);
+      // The old call is replaced only once nothing of it is left to do (its hand-over and
+      // index write), or its callback would never go.
+      const settled = isFinal(existing.status) && nextWake(existing, now, INDEX_RETRY_MS) === null;
+      const expired = settled && Date.parse(existing.requested_at) < now - (options.dedupeWindowMs ?? Number.POSITIVE_INFINITY);
       if (!expired) return { kind: "duplicate", call: publicView(existing) };
     }
-    const state = newCall(input, dueAt, now);
+    const generation = existing ? (existing.generation ?? 1) + 1 : 1;
+    const state = newCall({ ...input, id: generationId(input.id, generation), ...(generation > 1 ? { generation } : {}) }, dueAt, now);
     const call = publicView(state);
     this.save(state);
     void this.ctx.storage.put(FIRST_ANSWER, call);
@@ -97,19 +102,21 @@ export class OutboundCallObject extends DurableObject<CloudflareBindings> {
   }
 
   /** The call as the API shows it, or null for an id never created. */
-  async view(): Promise<OutboundCall | null> {
-    return this.state ? publicView(this.state) : null;
+  async view(id?: string): Promise<OutboundCall | null> {
+    const state = this.current(id);
+    return state ? publicView(state) : null;
   }
 
   /** The stored state, whole: for the API's detail view and for tests. */
-  async inspect(): Promise<OutboundState | null> {
-    return this.state;
+  async inspect(id?: string): Promise<OutboundState | null> {
+    return this.current(id);
   }
 
   /** DELETE: cancels a call not yet dialling, or a pending re-dial. */
-  async cancel(): Promise<{ ok: true; call: OutboundCall } | { ok: false; reason: string } | null> {
-    if (!this.state) return null;
-    const result = cancel(this.state, Date.now());
+  async cancel(id?: string): Promise<{ ok: true; call: OutboundCall } | { ok: false; reason: string } | null> {
+    const state = this.current(id);
+    if (!state) return null;
+    const result = cancel(state, Date.now());
     if (!result.ok) return result;
     this.save(result.state);
     await this.index();
@@ -121,8 +128,9 @@ export class OutboundCallObject extends DurableObject<CloudflareBindings> {
    * metadata, or by the platform's call id). `provisionalUntil`: more is coming (Retell's
    * call_analyzed); the end stands at that time unless the final event comes first.
    */
-  async ended(event: CallEndedEvent, provisionalUntil?: number): Promise<void> {
-    const state = this.state;
+  async ended(event: CallEndedEvent, provisionalUntil?: number, id?: string): Promise<void> {
+    // A late event of an earlier generation must not end this one's attempt of the same number.
+    const state = this.current(id);
     if (!state || event.agent_id !== state.agent_id) return; // another agent's event cannot end this call
     const next = applyEnd(state, endOf(event), Date.now(), provisionalUntil);
     if (next === state) return;
@@ -230,7 +238,16 @@ export class OutboundCallObject extends DurableObject<CloudflareBindings> {
    * folder, so the link is made there.
    */
   protected async acceptEnd(event: CallEndedEvent): Promise<void> {
-    await this.ended(event);
+    await this.ended(event, undefined, this.state!.id);
+  }
+
+  /**
+   * The call this object holds, if `id` names it: a key's earlier generations are gone. The id
+   * is optional only for a caller of the release before generations, still running while this
+   * one deploys; every caller now names the call.
+   */
+  private current(id: string | undefined): OutboundState | null {
+    return id === undefined || this.state?.id === id ? this.state : null;
   }
 
   /** Work that follows a change: the callback's hand-over once final, and the D1 index. */

@@ -74,6 +74,8 @@ export interface OutboundState {
   version: number;
   /** The last version the D1 index has. */
   indexed_version: number;
+  /** Which of its key's calls this is, from 2 on (a dedupe key reused after its window); absent for the first. */
+  generation?: number;
   updated_at: string;
 }
 

@@ -15,7 +15,7 @@ import { unreadableCursor } from "./listing";
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
 
 const IdParams = z.object({
-  id: z.string().regex(OUTBOUND_CALL_ID, "an outbound call id: oc_ and 24 hex digits").openapi({ param: { name: "id", in: "path" }, example: "oc_5f2c9a1e7b3d4c6a8e0f1b2c" }),
+  id: z.string().regex(OUTBOUND_CALL_ID, "an outbound call id: oc_ and 24 hex digits, and -g2, -g3… for a dedupe key's later calls").openapi({ param: { name: "id", in: "path" }, example: "oc_5f2c9a1e7b3d4c6a8e0f1b2c" }),
 });
 
 const IdempotencyKey = z.object({
