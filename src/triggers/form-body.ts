@@ -82,19 +82,21 @@ function toValue(node: Node): unknown {
   return node.values[0] ?? "";
 }
 
+/**
+ * A plain object, which structured clone (Durable Object RPC, queues) can copy, unlike a
+ * null-prototype one. Object.fromEntries defines own properties rather than assigning them,
+ * so even a `__proto__` key could not replace the prototype.
+ */
 function toObject(children: Map<string, Node>): Record<string, unknown> {
-  // Null prototype: the keys are the sender's, and none of them may reach Object.prototype.
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const [key, child] of children) out[key] = toValue(child);
-  return out;
+  return Object.fromEntries(Array.from(children, ([key, child]) => [key, toValue(child)]));
 }
 
 /**
  * A form body as nested data: `metadata__event_id`, `metadata[event_id]` and
  * `metadata.event_id` all give `{ metadata: { event_id } }`; `tags[]=a&tags[]=b` and a key
  * repeated give a list; keys 0..n-1 give a list; values stay strings. Keys naming
- * `__proto__`, `constructor` or `prototype` are dropped, and every object has a null
- * prototype.
+ * `__proto__`, `constructor` or `prototype` are dropped, and every object is a plain one, so
+ * the result can be structured-cloned.
  *
  * @example
  * parseFormBody("phone_number=%2B14155550100&metadata__event_id=evt_1&tags[]=vip")

@@ -82,6 +82,16 @@ describe("POST /hooks/{trigger_id}", () => {
     }
   });
 
+  it("places a form body whose metadata nests objects, and stores them", async () => {
+    const trigger = await createTrigger({ agent_id: await agent() });
+    const body = "phone_number=%2B14155551234&metadata__attendee__email=a%40b.c&metadata[attendee][tags][]=vip";
+    const res = await hook(trigger.id, body, form(trigger.secret));
+    expect(res.status, await res.clone().text()).toBe(202);
+    const call = (await res.json()) as any;
+    const stored = (await (await request("GET", `/outbound-calls/${call.id}`)).json()) as any;
+    expect(stored.metadata).toEqual({ attendee: { email: "a@b.c", tags: ["vip"] } });
+  });
+
   it("maps fields with templates and says which template rendered an empty phone number", async () => {
     const trigger = await createTrigger({
       agent_id: await agent(),
