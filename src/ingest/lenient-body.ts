@@ -6,6 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { toInstant } from "../lib/instant";
+import { MAX_JSON_DEPTH, tooDeepAt } from "../lib/json-depth";
 import { UNSAFE_KEYS, withoutUnsafeKeys } from "../lib/merge-patch";
 import { CallEndedEvent } from "../schemas/call-event";
 
@@ -87,20 +88,33 @@ function setPath(target: Json, path: readonly string[], value: unknown): boolean
   return false;
 }
 
-/**
- * A `metadata`/`details` value as a fresh object: copied (flat keys are merged into it, and
- * the caller's input must not change), or parsed from JSON text (Make and Zapier often pass
- * a whole object as one string). Prototype keys are dropped at every depth.
- */
-function ownObject(value: unknown): unknown {
-  if (isObject(value)) return withoutUnsafeKeys(value);
-  if (typeof value !== "string" || !value.trim().startsWith("{")) return value;
+/** Says that a field, at `path` from the body's root, cannot be read as sent. */
+export type ReportProblem = (path: (string | number)[], message: string) => void;
+
+/** JSON text of an object (Make and Zapier often pass a whole object as one string), read. */
+function parsedObject(value: unknown): Json | undefined {
+  if (typeof value !== "string" || !value.trim().startsWith("{")) return undefined;
   try {
     const parsed: unknown = JSON.parse(value);
-    return isObject(parsed) ? withoutUnsafeKeys(parsed) : value;
+    return isObject(parsed) ? parsed : undefined;
   } catch {
-    return value;
+    return undefined;
   }
+}
+
+/**
+ * A `metadata`/`details` value as a fresh object: copied (flat keys are merged into it, and
+ * the caller's input must not change), or parsed from JSON text. Prototype keys are dropped
+ * at every depth. One nested deeper than a body may be is reported and kept as sent, never
+ * walked: copying it would overflow the stack.
+ */
+function ownObject(field: string, value: unknown, report: ReportProblem): unknown {
+  const object = isObject(value) ? value : parsedObject(value);
+  if (!object) return value;
+  const deep = tooDeepAt([field], object);
+  if (!deep) return withoutUnsafeKeys(object);
+  report(deep, `nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return value;
 }
 
 /**
@@ -116,13 +130,14 @@ function coercedTime(value: unknown): unknown {
 /**
  * The body of a `POST /calls/ended` from a no-code tool, coerced toward the canonical event.
  * Accepts the fields of a form (`URLSearchParams`) or of a parsed JSON object; returns a new
- * object (the input is not changed) for the canonical schema to validate.
+ * object (the input is not changed) for the canonical schema to validate. What cannot be
+ * read at all (a `metadata` nested too deep) goes to `report`.
  *
  * @example
  * coerceCallEnded(new URLSearchParams("call_id=c1&agent_id=a1&duration_seconds=230&metadata__order_id=12345"))
  * // { call_id: "c1", agent_id: "a1", duration_seconds: 230, metadata: { order_id: "12345" } }
  */
-export function coerceCallEnded(input: Record<string, unknown> | URLSearchParams): unknown {
+export function coerceCallEnded(input: Record<string, unknown> | URLSearchParams, report: ReportProblem = () => {}): unknown {
   const entries: [string, unknown][] = input instanceof URLSearchParams ? [...input.entries()] : Object.entries(input);
   const body: Json = {};
   const nested: [string, string[], unknown][] = [];
@@ -130,7 +145,7 @@ export function coerceCallEnded(input: Record<string, unknown> | URLSearchParams
     if (UNSAFE_KEYS.has(key)) continue;
     const path = keyPath(key);
     if (path) nested.push([key, path, value]);
-    else body[key] = NESTABLE.has(key) ? ownObject(value) : value;
+    else body[key] = NESTABLE.has(key) ? ownObject(key, value, report) : value;
   }
   // Flat keys after whole objects, so `metadata={...}&metadata__x=1` merges instead of losing one.
   for (const [key, path, value] of nested) {
@@ -150,6 +165,9 @@ export function coerceCallEnded(input: Record<string, unknown> | URLSearchParams
  * canonical event.
  */
 export const CallEndedBody = z.preprocess(
-  (input) => (typeof input === "object" && input !== null && !Array.isArray(input) ? coerceCallEnded(input as Record<string, unknown>) : input),
+  (input, ctx) =>
+    typeof input === "object" && input !== null && !Array.isArray(input)
+      ? coerceCallEnded(input as Record<string, unknown>, (path, message) => ctx.addIssue({ code: "custom", path, message }))
+      : input,
   CallEndedEvent,
 );

@@ -13,6 +13,8 @@ export const UNSAFE_KEYS: ReadonlySet<string> = new Set(["__proto__", "construct
 /**
  * Applies a JSON merge patch (RFC 7396): objects merge key by key, `null` removes a key,
  * anything else (arrays included) replaces the target wholesale. Prototype keys are ignored.
+ * It recurses as deep as the patch: bodies reach it only once jsonBody() has bounded their
+ * nesting (MAX_JSON_DEPTH).
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return withoutUnsafeKeys(patch);
@@ -28,7 +30,7 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
-/** A copy of a JSON value with prototype keys dropped at every depth. */
+/** A copy of a JSON value with prototype keys dropped at every depth; recursive, as applyMergePatch. */
 export function withoutUnsafeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutUnsafeKeys);
   if (!isObject(value)) return value;

@@ -1,7 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env";
-import { AppError } from "../errors";
+import { AppError, fieldProblem, validationFailed } from "../errors";
+import { MAX_JSON_DEPTH, tooDeep } from "../lib/json-depth";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
@@ -12,8 +13,28 @@ export function hasNoContent(request: Request): boolean {
 }
 
 /**
+ * Refuses a JSON body nested deeper than MAX_JSON_DEPTH (422 naming where), before any route
+ * recurses over it. Malformed JSON passes: the route's own parse answers it as such.
+ */
+async function refuseDeepJson(c: Context<AppEnv>): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    return;
+  }
+  const path = tooDeep(body, MAX_JSON_DEPTH);
+  if (path) {
+    throw validationFailed(`the body nests objects and lists more than ${MAX_JSON_DEPTH} levels deep`, [
+      fieldProblem(path, `nested more than ${MAX_JSON_DEPTH} levels deep`),
+    ]);
+  }
+}
+
+/**
  * Refuses bodies that are not JSON (415) or are larger than MAX_BODY_BYTES (413) before
- * anything reads them, so an oversized body is never buffered whole. With `optional`, a
+ * anything reads them, so an oversized body is never buffered whole, and JSON nested too deep
+ * (422) before any route walks it. With `optional`, a
  * request with no content and no Content-Type passes (a route whose body may be omitted);
  * with `forms`, an HTML form body (`application/x-www-form-urlencoded`) is accepted too.
  *
@@ -35,6 +56,9 @@ export function jsonBody(options: { optional?: boolean; forms?: boolean } = {}):
         throw new AppError("payload_too_large", `the body is larger than ${maxSize} bytes (MAX_BODY_BYTES)`);
       },
     });
-    return limit(c, next);
+    return limit(c, async () => {
+      if (JSON_TYPE.test(type)) await refuseDeepJson(c);
+      await next();
+    });
   };
 }

@@ -307,6 +307,10 @@ describe("dashboard: triggers", () => {
     expect(await html(noAgent)).toMatch(/id="t-agent_id-error"[^>]*>\s*<p>no agent/);
     const badFilter = await submit(session, "/dashboard/triggers", { name: "x", agent_id: agentId, filter: '[{"field": "a", "op": "eq"}]' });
     expect(await html(badFilter)).toMatch(/id="t-filter-error"[^>]*>\s*<p>filter\[0\]\.value: op eq needs a value/);
+    const deep = `[{"field": "a", "op": "eq", "value": ${'{"a":'.repeat(3_000)}{}${"}".repeat(3_000)}}]`;
+    const deepFilter = await submit(session, "/dashboard/triggers", { name: "x", agent_id: agentId, filter: deep });
+    expect(deepFilter.status).toBe(422);
+    expect(await html(deepFilter)).toMatch(/id="t-filter-error"[^>]*>\s*<p>[^<]*nested more than 32 levels deep/);
   });
 });
 

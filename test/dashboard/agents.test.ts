@@ -1,5 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { configOf } from "../../src/dashboard/agents/draft";
 import worker from "../../src/index";
 import type { Job } from "../../src/ledger/plan";
 import { SEED_CONFIG, callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
@@ -338,5 +339,15 @@ describe("dashboard: agents", () => {
     expect(preview).toContain('<div class="bubble">&lt;b&gt;Hi&lt;/b&gt; &lt;script&gt;alert(1)&lt;/script&gt;</div>');
     expect(preview).not.toContain("<b>Hi</b>");
     expect(preview).not.toContain("<script>alert(1)");
+  });
+});
+
+describe("configOf", () => {
+  it("refuses an HTTP dialer's JSON nested deeper than a body may be, naming where", () => {
+    const deep = `${'{"a":'.repeat(3_000)}{}${"}".repeat(3_000)}`;
+    const outbound = { "platform.type": "http", "platform.url": "https://dialer.example.com/calls", "platform.body": deep, "platform.call_id_path": "id" };
+    const { candidate, problems } = configOf({ enabled: true, actions: [], fallback: [], outbound, days: [] }, SEED_CONFIG as any);
+    expect(problems).toEqual([expect.objectContaining({ path: `$.voice_tools.outbound_calls.platform.body${".a".repeat(28)}`, message: "nested more than 32 levels deep" })]);
+    expect((candidate as any).voice_tools.outbound_calls.platform.body).toEqual({});
   });
 });

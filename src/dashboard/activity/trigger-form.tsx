@@ -1,4 +1,5 @@
 import { type FieldProblem, fieldProblem } from "../../errors";
+import { MAX_JSON_DEPTH, tooDeepAt } from "../../lib/json-depth";
 import type { Agent } from "../../schemas/agent";
 import type { TriggerConfig } from "../../schemas/trigger";
 import { checkTriggerConfig } from "../../triggers/trigger-config";
@@ -33,12 +34,17 @@ export function triggerInputOf(segments: string[]): string {
 /** A JSON text area's value, or the problem with it. */
 function jsonInput(text: string | undefined, path: string[], problems: FieldProblem[]): unknown {
   if (!text?.trim()) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text);
   } catch (err) {
     problems.push(fieldProblem(path, `not JSON: ${err instanceof Error ? err.message : String(err)}`));
     return undefined;
   }
+  const deep = tooDeepAt(path, value);
+  if (!deep) return value;
+  problems.push(fieldProblem(deep, `nested more than ${MAX_JSON_DEPTH} levels deep`));
+  return undefined;
 }
 
 const numberInput = (text: string | undefined) => (text?.trim() ? Number(text.trim()) : undefined);

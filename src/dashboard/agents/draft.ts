@@ -1,4 +1,5 @@
-import type { FieldProblem } from "../../errors";
+import { type FieldProblem, fieldProblem } from "../../errors";
+import { MAX_JSON_DEPTH, tooDeepAt } from "../../lib/json-depth";
 import { ACTION_TYPES, type Action, type ActionType, type Agent, type AgentConfig } from "../../schemas/agent";
 import { DIALER_TYPES, type DialerType } from "../../schemas/outbound";
 
@@ -272,10 +273,16 @@ function outboundOf(draft: AgentDraft, problems: FieldProblem[]): unknown {
   for (const field of isDialerType(type) ? PLATFORM_FIELDS[type] : []) {
     const value = optional(o[`platform.${field.name}`]?.trim());
     if (value !== undefined && type === "http" && JSON_FIELDS.has(field.name)) {
+      const path = ["voice_tools", "outbound_calls", "platform", field.name];
       try {
         platform[field.name] = JSON.parse(value);
       } catch {
-        problems.push({ path: `$.voice_tools.outbound_calls.platform.${field.name}`, pointer: `/voice_tools/outbound_calls/platform/${field.name}`, message: "not valid JSON" });
+        problems.push(fieldProblem(path, "not valid JSON"));
+        platform[field.name] = {};
+      }
+      const deep = tooDeepAt(path, platform[field.name]);
+      if (deep) {
+        problems.push(fieldProblem(deep, `nested more than ${MAX_JSON_DEPTH} levels deep`));
         platform[field.name] = {};
       }
     } else platform[field.name] = value;
