@@ -125,6 +125,31 @@ describe("agent config API", () => {
     expect((await request("GET", "/agents", undefined, ADMIN)).status).toBe(200);
   });
 
+  it("refuses a patch that grows the templates past their bound, checked on the merged agent", async () => {
+    const id = uniqueId("agent");
+    const templates = (names: string[]) => Object.fromEntries(names.map((n) => [n, { html: "h".repeat(60_000), text: "t".repeat(60_000) }]));
+    expect((await request("PATCH", `/agents/${id}`, { templates: templates(["a", "b", "c"]) })).status).toBe(201);
+    const grown = await request("PATCH", `/agents/${id}`, { templates: templates(["d", "e"]) });
+    expect(grown.status).toBe(422);
+    const problem = (await grown.json()) as any;
+    expect(problem.errors).toEqual([expect.objectContaining({ path: "$.templates", message: "the templates take more than 524288 characters as JSON" })]);
+    expect(Object.keys(((await (await request("GET", `/agents/${id}`)).json()) as any).templates)).toEqual(["a", "b", "c"]);
+  });
+
+  it("refuses an agent whose JSON would outgrow its D1 row, naming its largest field", async () => {
+    const id = uniqueId("agent");
+    // Three-byte characters: each part within its own bound, the whole over 2,000,000 bytes.
+    const wide = (n: number) => "€".repeat(n);
+    const templates = (names: string[]) => Object.fromEntries(names.map((n) => [n, { html: wide(60_000), text: wide(60_000) }]));
+    expect((await request("PATCH", `/agents/${id}`, { templates: templates(["a", "b"]) })).status).toBe(201);
+    expect((await request("PATCH", `/agents/${id}`, { templates: templates(["c", "d"]) })).status).toBe(200);
+    const actions = Array.from({ length: 20 }, () => ({ type: "sms", to: "+14155551234", template: wide(10_000) }));
+    const res = await request("PATCH", `/agents/${id}`, { voice_tools: { post_call_follow_up: { enabled: true, actions } } });
+    expect(res.status).toBe(422);
+    const problem = (await res.json()) as any;
+    expect(problem.errors).toEqual([expect.objectContaining({ path: "$.templates", message: expect.stringContaining("more than 1900000") })]);
+  });
+
   it("answers bad bodies with 4xx problems, never 5xx", async () => {
     const id = uniqueId("agent");
     expect((await request("PATCH", `/agents/${id}`, "{not json")).status).toBe(400);

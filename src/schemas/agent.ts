@@ -203,7 +203,17 @@ export const EmailTemplate = z
   })
   .openapi("EmailTemplate");
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
-export const AgentTemplates = z.record(TemplateName, EmailTemplate);
+/**
+ * Each call's ledger copies the agent's templates into its record (at most 2 MB, sized at two
+ * bytes a character, beside the call's actions): this bound keeps them and one run's actions
+ * (ACTIONS_MAX_JSON_CHARS) well inside it.
+ */
+export const TEMPLATES_MAX_JSON_CHARS = 524_288;
+export const AgentTemplates = z
+  .record(TemplateName, EmailTemplate)
+  .refine((templates) => JSON.stringify(templates).length <= TEMPLATES_MAX_JSON_CHARS, {
+    message: `the templates take more than ${TEMPLATES_MAX_JSON_CHARS} characters as JSON`,
+  });
 
 const PlatformAgentId = z.string().min(1).max(256);
 export const PlatformIds = z
@@ -250,11 +260,32 @@ export const EXAMPLE_AGENT = {
   updated_at: "2026-03-10T14:00:00.000Z",
 };
 
+/**
+ * An agent is one D1 row, and D1 refuses a row over 2,000,000 bytes: the config's UTF-8 JSON
+ * stays under this, with room for the row's other columns. Each part has a bound of its own
+ * in characters, but text of three-byte characters can still add up past the row.
+ */
+export const AGENT_MAX_JSON_BYTES = 1_900_000;
+
+/** The top-level field that takes the most bytes: the one to shorten when the agent is too large. */
+function largestField(config: Record<string, unknown>): string | undefined {
+  let largest: { key: string; bytes: number } | undefined;
+  for (const [key, value] of Object.entries(config)) {
+    const bytes = utf8Bytes(JSON.stringify(value) ?? "");
+    if (!largest || bytes > largest.bytes) largest = { key, bytes };
+  }
+  return largest?.key;
+}
+
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
+
 /** What a user writes: the body of PUT, and the result a merge patch must produce. */
 export const AgentConfig = z
   .strictObject({
     name: z.string().min(1).max(200).optional(),
-    templates: AgentTemplates.optional().openapi({ description: "Email bodies by name; a built-in name overrides the built-in for this agent" }),
+    templates: AgentTemplates.optional().openapi({
+      description: `Email bodies by name; a built-in name overrides the built-in for this agent. Together at most ${TEMPLATES_MAX_JSON_CHARS} characters as JSON.`,
+    }),
     voice_tools: z
       .strictObject({ post_call_follow_up: PostCallFollowUp.optional(), outbound_calls: OutboundCallsSettings.optional() })
       .optional(),
@@ -265,6 +296,16 @@ export const AgentConfig = z
     }),
     outcome_map: OutcomeMap.optional(),
     default_country: DefaultCountry.optional(),
+  })
+  .superRefine((config, ctx) => {
+    const bytes = utf8Bytes(JSON.stringify(config));
+    if (bytes <= AGENT_MAX_JSON_BYTES) return;
+    const field = largestField(config);
+    ctx.addIssue({
+      code: "custom",
+      path: field ? [field] : [],
+      message: `the agent takes ${bytes} bytes as JSON, more than ${AGENT_MAX_JSON_BYTES}; this is its largest field`,
+    });
   })
   .openapi("AgentConfig", {
     description: `An agent's follow-up configuration. Template fields (sms to/template, email to/subject/body, task title/notes, templates html/text): ${TEMPLATE_HELP}`,
