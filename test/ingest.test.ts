@@ -169,6 +169,16 @@ describe("POST /calls/ended from no-code tools", () => {
     expect(call.event).not.toHaveProperty("summary");
   });
 
+  it("stores a form's `[]` keys as one flat list", async () => {
+    const agentId = uniqueId("agent");
+    await putAgent(agentId);
+    const callId = uniqueId("call");
+    const res = await SELF_FETCH("/calls/ended", `call_id=${callId}&agent_id=${agentId}&metadata[x][]=a&metadata[x][]=b`, "application/x-www-form-urlencoded");
+    expect(res.status).toBe(202);
+    const call = (await (await request("GET", `/calls/${callId}?agent_id=${agentId}`)).json()) as any;
+    expect(call.event.metadata).toEqual({ x: ["a", "b"] });
+  });
+
   it("accepts numbers and epoch times as text in JSON too, and still names what stays wrong", async () => {
     const agentId = uniqueId("agent");
     await putAgent(agentId);

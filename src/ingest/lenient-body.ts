@@ -76,7 +76,9 @@ function setPath(target: Json, path: readonly string[], value: unknown): boolean
     if (next === "" && i + 1 === path.length - 1) {
       const list = node[segment] ?? [];
       if (!Array.isArray(list)) return false;
-      list.push(value);
+      // The form validator has already gathered a `key[]`'s values into one list.
+      if (Array.isArray(value)) list.push(...value);
+      else list.push(value);
       node[segment] = list;
       return true;
     }

@@ -32,6 +32,10 @@ describe("coerceCallEnded: forms", () => {
 
   it("appends `[]` keys to a list", () => {
     expect(form("metadata[tags][]=vip&metadata[tags][]=callback")).toEqual({ metadata: { tags: ["vip", "callback"] } });
+    // As the form validator hands them over: a `[]` key's values already in one list.
+    expect(coerceCallEnded({ "metadata[tags][]": ["vip", "callback"], "metadata[one][]": ["x"] })).toEqual({
+      metadata: { tags: ["vip", "callback"], one: ["x"] },
+    });
   });
 
   it("merges flat keys into a metadata object sent whole as JSON text", () => {
