@@ -138,4 +138,18 @@ describe("GET /calls", () => {
     expect(future.calls).toHaveLength(0);
     expect((await request("GET", "/calls?cursor=nonsense")).status).toBe(422);
   });
+
+  it("refuses a time bound outside the years 0000 to 9999 in UTC, and an unreadable cursor, naming the query field", async () => {
+    for (const [query, path] of [
+      ["since=9999-12-31T23:59:59-14:00", "$.query.since"],
+      ["until=0000-01-01T00:00:00%2B01:00", "$.query.until"],
+      ["cursor=nonsense", "$.query.cursor"],
+    ]) {
+      const res = await request("GET", `/calls?${query}`);
+      expect(res.status, query).toBe(422);
+      expect(((await res.json()) as any).errors.map((e: any) => e.path), query).toEqual([path]);
+    }
+    const last = (await (await request("GET", "/calls?since=9999-12-31T23:59:59Z")).json()) as any;
+    expect(last.calls).toEqual([]);
+  });
 });

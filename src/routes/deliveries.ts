@@ -117,7 +117,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       }
       const { limit, ...filter } = body;
       const result = await bulkReplay(c.env, inUtc(filter), limit);
-      if (!result) throw unreadableCursor();
+      if (!result) throw unreadableCursor("body");
       return c.json(result, 202);
     },
   );

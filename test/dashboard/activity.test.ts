@@ -1,5 +1,6 @@
 import { SELF, createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { timeBoundOf } from "../../src/dashboard/activity/shared";
 import worker from "../../src/index";
 import { ledgerStub } from "../../src/ledger/client";
 import type { Job } from "../../src/ledger/plan";
@@ -365,5 +366,14 @@ describe("dashboard: activity refusals", () => {
     // Nothing happened: the delivery was not replayed, no trigger was made.
     expect(((await (await request("GET", `/deliveries/${deliveryId}`)).json()) as any).status).toBe("failed");
     expect(((await (await request("GET", `/triggers?agent_id=${agentId}`)).json()) as any).triggers).toHaveLength(0);
+  });
+});
+
+describe("timeBoundOf", () => {
+  it("reads a filter's time as UTC, and refuses one whose UTC year is not four digits", () => {
+    expect(timeBoundOf("2026-03-10T15:04")).toBe("2026-03-10T15:04:00.000Z");
+    expect(timeBoundOf("2026-03-10T17:04:05+02:00")).toBe("2026-03-10T15:04:05.000Z");
+    expect(timeBoundOf("9999-12-31T23:59:59-14:00")).toBeNull();
+    expect(timeBoundOf("0000-01-01T00:00:00+01:00")).toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { FieldProblem } from "../../errors";
 import type { Agent } from "../../schemas/agent";
+import { inStoredYears } from "../../routes/listing";
 import { AgentStore } from "../../store/agents";
 import type { DashboardEnv } from "../env";
 import { Csrf } from "../layout";
@@ -68,7 +69,7 @@ const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-
 /** A time-range bound typed into a filter: UTC ISO 8601, or null when it is not a time. */
 export function timeBoundOf(raw: string): string | null {
   const ms = LOCAL_INPUT.test(raw) ? Date.parse(`${raw}Z`) : WITH_OFFSET.test(raw) ? Date.parse(raw) : Number.NaN;
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  return Number.isNaN(ms) || !inStoredYears(ms) ? null : new Date(ms).toISOString();
 }
 
 /** A bound as a `datetime-local` input shows it again. */
