@@ -56,6 +56,14 @@ describe("POST /agents/{agent_id}/preview", () => {
     expect(res.status).toBe(422);
     expect(((await res.json()) as any).errors[0].path).toBe("$.call.duration_seconds");
   });
+
+  it("answers 422 naming an unknown field instead of previewing the sample", async () => {
+    const id = uniqueId("agent");
+    await putAgent(id);
+    const res = await request("POST", `/agents/${id}/preview`, { calls: {} });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).errors).toEqual([expect.objectContaining({ path: "$.calls", message: "unknown field" })]);
+  });
 });
 
 describe("per-agent templates", () => {

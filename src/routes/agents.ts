@@ -37,7 +37,7 @@ const SavedAgent = Agent.extend({
 }).openapi("SavedAgent");
 
 const PreviewRequest = z
-  .object({
+  .strictObject({
     call: CallEndedEvent.partial({ call_id: true, agent_id: true }).optional().openapi({ description: "Omit to use a built-in sample call" }),
   })
   .openapi("PreviewRequest", {
