@@ -127,12 +127,12 @@ describe("agent config API", () => {
 
   it("refuses a patch that grows the templates past their bound, checked on the merged agent", async () => {
     const id = uniqueId("agent");
-    const templates = (names: string[]) => Object.fromEntries(names.map((n) => [n, { html: "h".repeat(60_000), text: "t".repeat(60_000) }]));
+    const templates = (names: string[]) => Object.fromEntries(names.map((n) => [n, { html: "h".repeat(30_000), text: "t".repeat(30_000) }]));
     expect((await request("PATCH", `/agents/${id}`, { templates: templates(["a", "b", "c"]) })).status).toBe(201);
     const grown = await request("PATCH", `/agents/${id}`, { templates: templates(["d", "e"]) });
     expect(grown.status).toBe(422);
     const problem = (await grown.json()) as any;
-    expect(problem.errors).toEqual([expect.objectContaining({ path: "$.templates", message: "the templates take more than 524288 characters as JSON" })]);
+    expect(problem.errors).toEqual([expect.objectContaining({ path: "$.templates", message: "the templates take more than 262144 characters as JSON" })]);
     expect(Object.keys(((await (await request("GET", `/agents/${id}`)).json()) as any).templates)).toEqual(["a", "b", "c"]);
   });
 
@@ -140,14 +140,15 @@ describe("agent config API", () => {
     const id = uniqueId("agent");
     // Three-byte characters: each part within its own bound, the whole over 2,000,000 bytes.
     const wide = (n: number) => "€".repeat(n);
-    const templates = (names: string[]) => Object.fromEntries(names.map((n) => [n, { html: wide(60_000), text: wide(60_000) }]));
+    const templates = (names: string[]) => Object.fromEntries(names.map((n) => [n, { html: wide(65_000), text: wide(65_000) }]));
     expect((await request("PATCH", `/agents/${id}`, { templates: templates(["a", "b"]) })).status).toBe(201);
-    expect((await request("PATCH", `/agents/${id}`, { templates: templates(["c", "d"]) })).status).toBe(200);
-    const actions = Array.from({ length: 20 }, () => ({ type: "sms", to: "+14155551234", template: wide(10_000) }));
-    const res = await request("PATCH", `/agents/${id}`, { voice_tools: { post_call_follow_up: { enabled: true, actions } } });
+    const sms = (n: number) => Array.from({ length: n }, () => ({ type: "sms", to: "+14155551234", template: wide(16_000) }));
+    // Each body under MAX_BODY_BYTES, each part within its own bound; the agent they make is not.
+    expect((await request("PATCH", `/agents/${id}`, { voice_tools: { post_call_follow_up: { enabled: true, actions: sms(16) } } })).status).toBe(200);
+    const res = await request("PATCH", `/agents/${id}`, { voice_tools: { outbound_calls: { platform: { type: "simulator" }, fallback_actions: sms(10) } } });
     expect(res.status).toBe(422);
     const problem = (await res.json()) as any;
-    expect(problem.errors).toEqual([expect.objectContaining({ path: "$.templates", message: expect.stringContaining("more than 1900000") })]);
+    expect(problem.errors).toEqual([expect.objectContaining({ path: "$.voice_tools", message: expect.stringContaining("more than 1900000") })]);
   });
 
   it("answers bad bodies with 4xx problems, never 5xx", async () => {

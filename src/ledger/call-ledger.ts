@@ -7,7 +7,7 @@ import type { AttemptRecord, IngestResult } from "../schemas/delivery";
 import { type ActionRow, type CallRow, DeliveryLog, type LoggedAttempt } from "../store/delivery-log";
 import { Outbox } from "../store/outbox";
 import { ACTION_LIST_MAX_BYTES, type ActionList, type LogMark, type StoredAction, listBytes, listFields, listOf, newList, readList, writeList } from "./action-list";
-import { type CallRecord, type RecordText, readRecord, readText, withText, writeRecord } from "./call-record";
+import { type CallRecord, type RecordText, readRecord, readText, storedBytes, withText, writeRecord } from "./call-record";
 import { type FollowUpPlan, type Job, deliveryId, explicitPlan, packJobs, planFollowUp, providerFor, skipReason, targetOf } from "./plan";
 import { hasSqlLedger, upgradeSqlLedger } from "./sql-upgrade";
 import {
@@ -231,7 +231,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const plan = planFollowUp(agent, this.event().outcome);
     if (plan.status !== "accepted") return { ok: false, reason: plan.reason ?? "nothing to run" };
     // Each action is stored as its JSON inside the list's JSON: escaping can double it.
-    if (listBytes(this.storedActions(), plan.actions) > ACTION_LIST_MAX_BYTES) return { ok: false, reason: "the call holds too many actions to run again" };
+    // The templates the call keeps share the record with its actions, and cannot move out of it.
+    const templates = storedBytes(readRecord(this.kv)?.agent_templates ?? "");
+    if (listBytes(this.storedActions(), plan.actions) + templates > ACTION_LIST_MAX_BYTES) return { ok: false, reason: "the call holds too many actions to run again" };
     return { ok: true, result: await this.run(plan, agent, { reason: "re-run" }) };
   }
 

@@ -204,11 +204,11 @@ export const EmailTemplate = z
   .openapi("EmailTemplate");
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 /**
- * Each call's ledger copies the agent's templates into its record (at most 2 MB, sized at two
- * bytes a character, beside the call's actions): this bound keeps them and one run's actions
- * (ACTIONS_MAX_JSON_CHARS) well inside it.
+ * Each call's ledger copies the agent's templates into its record (at most 1.9 MB, sized at two
+ * bytes a character, beside the call's actions): this bound keeps them (0.5 MB) and one run's
+ * actions (ACTIONS_MAX_JSON_CHARS, up to 1 MB stored inside the list's JSON) inside it.
  */
-export const TEMPLATES_MAX_JSON_CHARS = 524_288;
+export const TEMPLATES_MAX_JSON_CHARS = 262_144;
 export const AgentTemplates = z
   .record(TemplateName, EmailTemplate)
   .refine((templates) => JSON.stringify(templates).length <= TEMPLATES_MAX_JSON_CHARS, {

@@ -4,7 +4,7 @@ import { ACTION_LIST_MAX_BYTES, readList, writeList } from "../../src/ledger/act
 import type { CallLedger } from "../../src/ledger/call-ledger";
 import { readRecord } from "../../src/ledger/call-record";
 import { ledgerStub } from "../../src/ledger/client";
-import { ACTIONS_MAX_JSON_CHARS } from "../../src/schemas/agent";
+import { ACTIONS_MAX_JSON_CHARS, TEMPLATES_MAX_JSON_CHARS } from "../../src/schemas/agent";
 import { AgentStore } from "../../src/store/agents";
 import { callEvent, editActions, pendingJobs, postEvent, putAgent, request, swapLedgerKv, tracedKv, uniqueId, watchLedgerSends } from "../helpers";
 
@@ -22,13 +22,17 @@ describe("the action list's size", () => {
     expect(JSON.stringify(await res.json())).toContain("voice_tools.post_call_follow_up.actions");
   });
 
-  it("stores the largest agent the schema allows, quotes and all, in one row", async () => {
+  it("stores the largest agent the schema allows, quotes, templates and all, in one row", async () => {
     // Quotes double when the action's JSON is stored inside the list's JSON.
     const template = "\"".repeat(Math.floor(ACTIONS_MAX_JSON_CHARS / 40) - 100);
     const actions = Array.from({ length: 20 }, () => ({ type: "sms", template }));
     expect(JSON.stringify(actions).length).toBeLessThanOrEqual(ACTIONS_MAX_JSON_CHARS);
+    // And the most templates allowed, which every call's record keeps a copy of.
+    const part = "x".repeat(65_000);
+    const templates = { a: { html: part, text: part }, b: { html: part, text: part } };
+    expect(JSON.stringify(templates).length).toBeLessThanOrEqual(TEMPLATES_MAX_JSON_CHARS);
     const agentId = uniqueId("agent");
-    await putAgent(agentId, { voice_tools: { post_call_follow_up: { enabled: true, actions } } });
+    await putAgent(agentId, { templates, voice_tools: { post_call_follow_up: { enabled: true, actions } } });
     const event = callEvent({ agent_id: agentId });
     expect((await postEvent(event)).status).toBe(202);
     const stored = await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) => readList(state.storage.kv).actions);
@@ -47,6 +51,24 @@ describe("the action list's size", () => {
       editActions(state, (a) => (a.idx === 0 ? { last_error: "x".repeat(ACTION_LIST_MAX_BYTES / 2 - 500) } : {})),
     );
     const refused = await rerun();
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(await refused.json())).toContain("too many actions to run again");
+  });
+
+  it("counts the templates the call keeps beside its list when it runs again", async () => {
+    const agentId = uniqueId("agent");
+    const part = "x".repeat(50_000);
+    const templates = { a: { html: part, text: part }, b: { html: part, text: part } };
+    await putAgent(agentId, { templates, voice_tools: { post_call_follow_up: { enabled: true, actions: [hook("a")] } } });
+    const event = callEvent({ agent_id: agentId });
+    expect((await postEvent(event)).status).toBe(202);
+    // The list alone would fit another run (a quarter of the templates' stored size to spare),
+    // the list and the templates together would not.
+    const templateBytes = 2 * JSON.stringify(templates).length;
+    await runInDurableObject(ledgerStub(env, agentId, event.call_id), (_i, state) =>
+      editActions(state, (a) => (a.idx === 0 ? { last_error: "x".repeat((ACTION_LIST_MAX_BYTES - templateBytes / 2) / 2 - 1_000) } : {})),
+    );
+    const refused = await request("POST", `/calls/${event.call_id}/rerun?agent_id=${agentId}`);
     expect(refused.status).toBe(409);
     expect(JSON.stringify(await refused.json())).toContain("too many actions to run again");
   });
