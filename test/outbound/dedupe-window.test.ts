@@ -1,10 +1,8 @@
-import { SELF, createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
-import type { Job } from "../../src/ledger/plan";
 import { OUTBOUND_CALL_ID, generationId, objectNameOf, outboundCall } from "../../src/outbound/client";
 import type { OutboundState } from "../../src/outbound/state";
-import { pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId } from "../helpers";
+import { consumeMessages, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId } from "../helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -31,10 +29,7 @@ async function dialNow(id: string) {
 /** Runs the queue consumer over the call's pending hand-over jobs. */
 async function deliver(agentId: string, id: string) {
   const jobs = await pendingJobs(agentId, id);
-  const batch = createMessageBatch<Job>("actions", jobs.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
-  const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch, env, ctx);
-  await getQueueResult(batch, ctx);
+  await consumeMessages(jobs);
   return jobs;
 }
 

@@ -1,14 +1,13 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { mayHavePlacedCalls } from "../../src/ingest/accept-call";
-import type { Job } from "../../src/ledger/plan";
 import { localParts, zonedTimeToUtc } from "../../src/outbound/calling-hours";
 import { outboundCall } from "../../src/outbound/client";
 import type { OutboundState } from "../../src/outbound/state";
 import type { Agent } from "../../src/schemas/agent";
-import { ADMIN, INGEST, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId } from "../helpers";
+import { ADMIN, INGEST, consumeMessages, pendingJobs, postEvent, putAgent, request, stubFetch, uniqueId } from "../helpers";
 import { signBland } from "../platforms/sign";
 
 const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0";
@@ -63,10 +62,7 @@ async function dialNow(id: string) {
 /** Runs the queue consumer over the jobs of the outbound call's hand-over (callback, fallback). */
 async function deliverHandOver(agentId: string, id: string) {
   const jobs = await pendingJobs(agentId, id);
-  const batch = createMessageBatch<Job>("actions", jobs.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
-  const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch, env, ctx);
-  await getQueueResult(batch, ctx);
+  await consumeMessages(jobs);
   return jobs;
 }
 
