@@ -40,6 +40,10 @@ export async function requestOutboundCall(env: CloudflareBindings, input: CallRe
   const config = readConfig(env);
   const pathOf = input.pathOf ?? ((field: string) => [field]);
   const agent = await new AgentStore(env.DB, env.CONFIG_CACHE).get(input.agent_id);
+  if (!agent && input.trigger_id) {
+    // Nothing the event's sender can fix: the trigger names an agent deleted since.
+    throw new AppError("conflict", `the trigger's agent "${input.agent_id}" no longer exists: point the trigger at another agent or disable it (PATCH /triggers/${input.trigger_id})`);
+  }
   if (!agent) throw validationFailed("unknown agent", [fieldProblem(["agent_id"], `no agent "${input.agent_id}"`)]);
   const settings = agent.voice_tools.outbound_calls;
   if (!settings) {

@@ -10,7 +10,9 @@ import { checkTriggerTemplates } from "./fire-trigger";
 export async function checkTriggerConfig(env: CloudflareBindings, candidate: unknown): Promise<{ ok: true; config: TriggerConfig } | { ok: false; problems: FieldProblem[] }> {
   const parsed = TriggerConfig.safeParse(candidate);
   const problems = parsed.success ? checkTriggerTemplates(parsed.data) : zodProblems(parsed.error);
-  if (parsed.success && problems.length === 0 && !(await new AgentStore(env.DB, env.CONFIG_CACHE).get(parsed.data.agent_id))) {
+  // A disabled trigger may name an agent that is gone, so one whose agent was deleted can still be switched off.
+  const needsAgent = parsed.success && problems.length === 0 && parsed.data.enabled !== false;
+  if (needsAgent && !(await new AgentStore(env.DB, env.CONFIG_CACHE).get(parsed.data.agent_id))) {
     problems.push(fieldProblem(["agent_id"], `no agent "${parsed.data.agent_id}"`));
   }
   return parsed.success && problems.length === 0 ? { ok: true, config: parsed.data } : { ok: false, problems };

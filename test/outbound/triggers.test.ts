@@ -58,6 +58,20 @@ describe("/triggers", () => {
     expect(broken.status).toBe(422);
     expect(((await broken.json()) as any).errors[0].path).toBe("$.call.task");
   });
+
+  it("a trigger whose agent was deleted answers its events 409, and can still be switched off", async () => {
+    const agentId = await agent();
+    const trigger = await createTrigger({ agent_id: agentId });
+    expect((await request("DELETE", `/agents/${agentId}`)).status).toBe(204);
+    const fired = await hook(trigger.id, JSON.stringify(SEED_PAYLOAD), json(trigger.secret));
+    expect(fired.status).toBe(409);
+    expect(fired.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await fired.json()) as any).detail).toMatch(/agent ".+" no longer exists/);
+    const off = await request("PATCH", `/triggers/${trigger.id}`, { enabled: false });
+    expect(off.status, await off.clone().text()).toBe(200);
+    // Switched on again, it must name an agent that exists.
+    expect((await request("PATCH", `/triggers/${trigger.id}`, { enabled: true })).status).toBe(422);
+  });
 });
 
 describe("POST /hooks/{trigger_id}", () => {
