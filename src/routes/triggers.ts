@@ -32,8 +32,8 @@ const store = (env: CloudflareBindings) => new TriggerStore(env.DB);
 const withUrl = (c: Context<AppEnv>, trigger: StoredTrigger): Trigger => ({ ...trigger, url: `${new URL(c.req.url).origin}/hooks/${trigger.id}` });
 
 /** The schema, the templates, and an agent that exists; a 422 naming each problem otherwise. */
-async function validTrigger(env: CloudflareBindings, candidate: unknown): Promise<TriggerConfig> {
-  const checked = await checkTriggerConfig(env, candidate);
+async function validTrigger(env: CloudflareBindings, candidate: unknown, options: { change?: boolean } = {}): Promise<TriggerConfig> {
+  const checked = await checkTriggerConfig(env, candidate, options);
   if (!checked.ok) throw validationFailed("the trigger is invalid", checked.problems);
   return checked.config;
 }
@@ -112,7 +112,7 @@ export function registerTriggerRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       const { id: _id, created_at: _c, updated_at: _u, ...current } = await found(c.env, id);
-      const config = await validTrigger(c.env, applyMergePatch(current, c.req.valid("json")));
+      const config = await validTrigger(c.env, applyMergePatch(current, c.req.valid("json")), { change: true });
       const updated = await store(c.env).update(id, config, new Date());
       if (!updated) throw new AppError("not_found", `no trigger "${id}"`);
       return c.json(withUrl(c, updated), 200);
