@@ -185,5 +185,12 @@ describe("body limits on every body-taking route", () => {
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(((await res.json()) as any).type).toBe("https://callrelay.dev/problems/unsupported-media-type");
     }
+    // Refused by the relay itself, with a detail saying what to send, not the framework's bare one.
+    for (const type of ["application/json ; charset=utf-8", "application/vnd.api.v2+json"]) {
+      const res = await request("PATCH", `/agents/${id}`, "{}", { ...ADMIN, "content-type": type });
+      expect(res.status, type).toBe(415);
+      expect(((await res.json()) as any).detail).toMatch(/^send Content-Type: application\/json/);
+    }
+    expect((await request("PATCH", `/agents/${id}`, "{}", { ...ADMIN, "content-type": "application/json; charset=utf-8" })).status).toBe(201);
   });
 });

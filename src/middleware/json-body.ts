@@ -4,8 +4,10 @@ import type { AppEnv } from "../app-env";
 import { AppError, fieldProblem, validationFailed } from "../errors";
 import { MAX_JSON_DEPTH, tooDeep } from "../lib/json-depth";
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+// Exactly what the OpenAPI routes' own media-type gate lets through (@hono/zod-openapi), so a
+// type it would refuse with a bare 415 is refused here first, saying what to send.
+const JSON_TYPE = /^application\/(?:[a-z.-]+\+)?json(?:;\s*[a-z0-9-]+=[^;]+)*$/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded(?:;\s*[a-z0-9-]+=[^;]+)*$/i;
 
 /** True when a request carries no content at all: no body, or one declared empty. */
 export function hasNoContent(request: Request): boolean {
