@@ -177,7 +177,8 @@ export function applyAnswer(state: OutboundState, answer: DialAnswer & { http_st
       });
     case "unknown":
       return bump(state, now, {
-        attempts: replaceLast(state, { ...last, phase: "unknown", http_status: null, error: `no answer to the create-call request: ${answer.error}` }),
+        // A gateway timeout or an answer cut short still has a status worth keeping.
+        attempts: replaceLast(state, { ...last, phase: "unknown", http_status: status, error: `no usable answer to the create-call request: ${answer.error}` }),
       });
     case "retry": {
       const delay = retryDelaySeconds({ attempt: last.retries + 1, retryAfterSeconds: answer.retry_after_seconds, random });

@@ -13,8 +13,8 @@ const SETTINGS = {
   result_timeout_seconds: 300,
 } as unknown as OutboundCallsSettings;
 
-/** A call whose first attempt the platform placed as `retell-1`, half a second after `T0`. */
-function placedCall() {
+/** A new call, its first attempt being placed at `T0`. */
+function placingCall() {
   const created = newCall(
     {
       id: "oc_0123456789abcdef01234567",
@@ -30,8 +30,11 @@ function placedCall() {
     T0,
     T0,
   );
-  return applyAnswer(startAttempt(created, T0)!, { kind: "placed", platform_call_id: "retell-1", http_status: 201 }, T0 + 500);
+  return startAttempt(created, T0)!;
 }
+
+/** A call whose first attempt the platform placed as `retell-1`, half a second after `T0`. */
+const placedCall = () => applyAnswer(placingCall(), { kind: "placed", platform_call_id: "retell-1", http_status: 201 }, T0 + 500);
 
 const ended = (outcome: string, ended_reason: string | null): CallEnd => ({
   platform_call_id: "retell-1",
@@ -74,9 +77,17 @@ describe("a call whose outcome is failed", () => {
   });
 
   it("falls back on the attempt's own error, then on a plain reason", () => {
-    expect(failureReason({ ended_reason: null, error: "no answer to the create-call request: reset" })).toBe("no answer to the create-call request: reset");
-    expect(failureReason({ ended_reason: "carrier-error", error: "no answer to the create-call request: reset" })).toBe("the call failed: carrier-error");
+    expect(failureReason({ ended_reason: null, error: "no usable answer to the create-call request: reset" })).toBe("no usable answer to the create-call request: reset");
+    expect(failureReason({ ended_reason: "carrier-error", error: "no usable answer to the create-call request: reset" })).toBe("the call failed: carrier-error");
     expect(failureReason({ ended_reason: null, error: null })).toBe("the call failed");
     expect(failureReason(undefined)).toBe("the call failed");
+  });
+});
+
+describe("a create-call answer that cannot be used", () => {
+  it("keeps the status it came with, and waits for the call's end", () => {
+    const state = applyAnswer(placingCall(), { kind: "unknown", error: "Retell answered HTTP 504 (gateway timeout)", http_status: 504 }, T0 + 500);
+    expect(state.attempts.at(-1)).toMatchObject({ phase: "unknown", http_status: 504, error: "no usable answer to the create-call request: Retell answered HTTP 504 (gateway timeout)" });
+    expect(state.status).not.toBe("failed");
   });
 });
