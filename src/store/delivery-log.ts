@@ -366,9 +366,20 @@ export class DeliveryLog {
       const after = decodeCursor(f.cursor, 4);
       if (!after) return null;
       const [receivedAt, agentId, callId, id] = after;
-      // The first term is a range of either index; the second steps past the cursor's own call.
+      // The first term is a range of either index; the second takes the calls after the
+      // cursor's, and the rest of the cursor's own call (delivery ids are hashes: their order
+      // says nothing of their calls').
       q.add("calls.received_at <= ?", receivedAt);
-      q.add("((calls.received_at, calls.agent_id, calls.call_id) < (?, ?, ?) OR deliveries.id < ?)", receivedAt, agentId, callId, id);
+      q.add(
+        "((calls.received_at, calls.agent_id, calls.call_id) < (?, ?, ?) OR ((calls.received_at, calls.agent_id, calls.call_id) = (?, ?, ?) AND deliveries.id < ?))",
+        receivedAt,
+        agentId,
+        callId,
+        receivedAt,
+        agentId,
+        callId,
+        id,
+      );
     }
     return {
       sql: `SELECT ${deliveryColumns("deliveries")} FROM ${from} CROSS JOIN deliveries ${q.clause()}
