@@ -519,8 +519,9 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     const call = this.callRow();
     try {
       if (call) {
-        await new Outbox(this.env.DB).deleteForDeliveries(this.storedActions().map((a) => a.delivery_id));
-        await new DeliveryLog(this.env.DB).deleteCall(call);
+        const deliveryIds = this.storedActions().map((a) => a.delivery_id);
+        await new Outbox(this.env.DB).deleteForDeliveries(deliveryIds);
+        await new DeliveryLog(this.env.DB).deleteCall(call, deliveryIds);
       }
     } catch (err) {
       console.error("ledger: could not delete the call's log rows at the end of retention; the alarm will retry", {

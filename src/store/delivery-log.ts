@@ -194,8 +194,11 @@ export class DeliveryLog {
   }
 
   /**
-   * Deletes log rows of calls received before `cutoff` (ISO 8601), a delivery with its attempts.
-   * Active deliveries are kept whatever their age, and with them their call.
+   * Deletes the log rows of calls whose retention has ended by their ledger's clock: received
+   * before `cutoff` (ISO 8601), and every delivery settled and last changed before it. A call
+   * replayed, re-run or settled late keeps its ledger RETENTION_DAYS past that change, and its
+   * rows with it: a later write of the ledger (an erasure) would otherwise log them anew,
+   * count their settles again, and leave rows no call row leads to.
    */
   async deleteOlderThan(cutoff: string): Promise<void> {
     await this.db.batch([
@@ -204,7 +207,11 @@ export class DeliveryLog {
         .prepare(
           `DELETE FROM deliveries WHERE id IN (
              SELECT deliveries.id FROM calls CROSS JOIN deliveries
-             WHERE calls.received_at < ?1 AND ${DELIVERIES_OF_CALL} AND deliveries.status NOT IN ('pending', 'retrying'))`,
+             WHERE calls.received_at < ?1 AND ${DELIVERIES_OF_CALL}
+               AND NOT EXISTS (
+                 SELECT 1 FROM deliveries AS sibling
+                 WHERE sibling.id IN (SELECT value FROM json_each(calls.delivery_ids))
+                   AND (sibling.status IN ('pending', 'retrying') OR sibling.updated_at >= ?1)))`,
         )
         .bind(cutoff),
       this.db
@@ -217,18 +224,20 @@ export class DeliveryLog {
 
   /**
    * Deletes one call's rows: its deliveries, with their attempts, found through the call as a
-   * list finds them, and its call row.
+   * list finds them and by the ids its ledger holds (a row its call row no longer lists goes
+   * too), and its call row.
    */
-  async deleteCall(call: Pick<CallRow, "agent_id" | "call_id" | "received_at">): Promise<void> {
+  async deleteCall(call: Pick<CallRow, "agent_id" | "call_id" | "received_at">, deliveryIds: readonly string[] = []): Promise<void> {
     const key = [call.received_at, call.agent_id, call.call_id];
     await this.db.batch([
       this.db
         .prepare(
           `DELETE FROM deliveries WHERE id IN (
              SELECT listed.value FROM calls CROSS JOIN json_each(calls.delivery_ids) AS listed
-             WHERE calls.received_at = ? AND calls.agent_id = ? AND calls.call_id = ?)`,
+             WHERE calls.received_at = ? AND calls.agent_id = ? AND calls.call_id = ?)
+           OR id IN (SELECT value FROM json_each(?))`,
         )
-        .bind(...key),
+        .bind(...key, JSON.stringify(deliveryIds)),
       this.db.prepare("DELETE FROM calls WHERE received_at = ? AND agent_id = ? AND call_id = ?").bind(...key),
     ]);
   }

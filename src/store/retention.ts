@@ -4,7 +4,8 @@ import { Outbox } from "./outbox";
 import { deleteStatsOlderThan } from "./stats";
 
 /**
- * Deletes delivery-log and outbox rows of calls received more than `retentionDays` ago, index
+ * Deletes delivery-log rows of calls received, and last changed, more than `retentionDays`
+ * ago, outbox rows written that long ago, index
  * rows of outbound calls final for that long, and hourly stats of hours before then; run daily
  * by the cron trigger. Each call's ledger and each outbound call's object delete themselves by
  * their own alarms.

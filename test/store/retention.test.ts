@@ -5,7 +5,7 @@ import { uniqueId } from "../helpers";
 
 const DAY = 86_400_000;
 
-async function seed(callId: string, receivedAt: string, status: string) {
+async function seed(callId: string, receivedAt: string, status: string, updatedAt = receivedAt) {
   const id = `dlv_${callId}`;
   await env.DB.batch([
     env.DB.prepare(
@@ -14,7 +14,7 @@ async function seed(callId: string, receivedAt: string, status: string) {
     env.DB.prepare(
       `INSERT INTO deliveries (id, call_id, agent_id, action_index, action_type, provider, target, status, attempts, created_at, updated_at, version, attempt_log)
        VALUES (?, ?, 'agent_ret', 0, 'sms', 'outbox', NULL, ?, 1, ?, ?, 1, json_array(json_object('attempt', 1, 'started_at', ?, 'duration_ms', 5, 'outcome', 'delivered')))`,
-    ).bind(id, callId, status, receivedAt, receivedAt, receivedAt),
+    ).bind(id, callId, status, receivedAt, updatedAt, receivedAt),
     env.DB.prepare(
       "INSERT INTO outbox (id, delivery_id, idempotency_key, call_id, agent_id, kind, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, 'agent_ret', 'sms', NULL, NULL, '{}', ?)",
     ).bind(`obx_${callId}`, id, id, callId, receivedAt),
@@ -30,13 +30,15 @@ describe("retention", () => {
     const old = await seed(uniqueId("old"), new Date(now - 31 * DAY).toISOString(), "delivered");
     const active = await seed(uniqueId("active"), new Date(now - 31 * DAY).toISOString(), "retrying");
     const recent = await seed(uniqueId("recent"), new Date(now - 29 * DAY).toISOString(), "delivered");
+    // Received long ago, but replayed (or erased) 10 days ago: its ledger keeps it 20 days more.
+    const changed = await seed(uniqueId("changed"), new Date(now - 40 * DAY).toISOString(), "delivered", new Date(now - 10 * DAY).toISOString());
 
     await worker.scheduled!(createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }), env, createExecutionContext());
 
     expect(await count("SELECT COUNT(*) AS n FROM deliveries WHERE id = ?", old)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM calls WHERE call_id = substr(?, 5)", old)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM outbox WHERE delivery_id = ?", old)).toBe(0);
-    for (const kept of [active, recent]) {
+    for (const kept of [active, recent, changed]) {
       expect(await count("SELECT COUNT(*) AS n FROM deliveries WHERE id = ?", kept)).toBe(1);
       expect(await count("SELECT COUNT(*) AS n FROM calls WHERE call_id = substr(?, 5)", kept)).toBe(1);
     }

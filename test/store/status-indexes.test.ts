@@ -371,12 +371,20 @@ describe("a call's deliveries are found through the call, without an index of th
     const { db, seen } = recording({ run: false });
     await new DeliveryLog(db).deleteCall({ agent_id: "agent_x", call_id: "call_x", received_at: "2033-01-01T00:00:00.000Z" });
     const plans = await Promise.all(seen.map(planOf));
+    // The ids its call row lists, and the ids its ledger holds: both by the primary key.
     expect(plans[0]).toEqual([
-      "SEARCH deliveries USING PRIMARY KEY (id=?)",
+      "MULTI-INDEX OR",
+      "INDEX 1",
       "LIST SUBQUERY 1",
       "SEARCH calls USING PRIMARY KEY (received_at=? AND agent_id=? AND call_id=?)",
       "SCAN listed VIRTUAL TABLE INDEX 1:",
       "CREATE BLOOM FILTER",
+      "SEARCH deliveries USING PRIMARY KEY (id=?)",
+      "INDEX 2",
+      "LIST SUBQUERY 2",
+      "SCAN json_each VIRTUAL TABLE INDEX 1:",
+      "CREATE BLOOM FILTER",
+      "SEARCH deliveries USING PRIMARY KEY (id=?)",
     ]);
     expect(plans[1]).toEqual(["SEARCH calls USING PRIMARY KEY (received_at=? AND agent_id=? AND call_id=?)"]);
   });
@@ -387,6 +395,10 @@ describe("a call's deliveries are found through the call, without an index of th
     const plan = await planOf(seen.find((q) => q.sql.includes("DELETE FROM calls"))!);
     expect(plan).toContain("SEARCH deliveries USING PRIMARY KEY (id=?)");
     expect(fullScans(plan)).toEqual([]);
+    // Its deliveries, and their siblings' states, by the ids the call lists.
+    const deliveries = await planOf(seen.find((q) => q.sql.includes("DELETE FROM deliveries"))!);
+    expect(deliveries).not.toContain("SCAN deliveries");
+    expect(deliveries.filter((step) => step === "SEARCH sibling USING PRIMARY KEY (id=?)")).toHaveLength(1);
   });
 
   it("writes a delivery logged as delivered as one row, and its call's row with the ids listed", async () => {
