@@ -403,6 +403,13 @@ describe("http dialer", () => {
     expect(buildError(DIALERS.http, { ...HTTP, headers: { "x-key": "{{secret.ADMIN_API_KEY}}" } }, { ...ENV, ADMIN_API_KEY: "admin" })).toBe(
       "header x-key: {{secret.ADMIN_API_KEY}} is the relay's own credential and is never sent",
     );
+    // Nor the platforms' webhook secrets, with which call-ended events could be forged.
+    for (const name of ["VAPI_WEBHOOK_SECRET", "RETELL_WEBHOOK_KEY", "RETELL_API_KEY", "BLAND_WEBHOOK_SECRET", "ELEVENLABS_WEBHOOK_SECRET"]) {
+      expect(renderHeaderValue("x-key", `{{secret.${name}}}`, { [name]: "inbound-secret" }), name).toEqual({
+        ok: false,
+        error: `header x-key: {{secret.${name}}} is the relay's own credential and is never sent`,
+      });
+    }
     expect(renderHeaderValue("x-a", "{{secret.MULTI}}", { MULTI: "a\r\nx-evil: 1" })).toEqual({ ok: false, error: "header x-a: its value contains a line break" });
     expect(renderHeaderValue("x-a", "{{ secret.A }}-{{secret.B}}", { A: "1", B: " 2 " })).toEqual({ ok: true, value: "1-2" });
   });

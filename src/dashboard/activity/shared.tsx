@@ -36,11 +36,15 @@ export function withNotice(path: string, text: string, bad = false): string {
 
 /**
  * Where a form asked to go back to: a dashboard path only, so a crafted form cannot turn
- * the redirect into an open one (`//evil.example` or `/\evil.example` are refused).
+ * the redirect into an open one (`//evil.example` or `/\evil.example` are refused). The path
+ * is judged as a URL parser resolves it, since the parser drops tabs and line breaks and
+ * resolves `..`: `/dashboard/../\t/evil.example` would otherwise come out as `//evil.example`.
  */
 export function backTo(value: string | undefined, fallback: string): string {
-  if (!value?.startsWith("/dashboard/") || value.includes("//") || value.includes("\\")) return fallback;
-  return value;
+  if (!value?.startsWith("/dashboard/") || /\/\/|\\|[\t\r\n]/.test(value)) return fallback;
+  const url = new URL(value, "https://dashboard.invalid");
+  if (url.origin !== "https://dashboard.invalid" || !url.pathname.startsWith("/dashboard/")) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 /** The path and query of the request: what a form on this page names as its way back. */

@@ -4,6 +4,7 @@
  * name), a JSON body of Mustache templates, and where the answer holds the call id.
  */
 import Mustache from "mustache";
+import { PLATFORMS } from "../../platforms";
 import { isRecord } from "../../platforms/json";
 import { checkTargetUrl } from "../../security/ssrf";
 import { classifyAnswer, clip } from "./answer";
@@ -18,9 +19,16 @@ const SECRET_REF = /^secret\.([A-Za-z_][A-Za-z0-9_]*)$/;
 const WHOLE_METADATA = /^(\{\{\s*metadata\s*\}\}|\{\{\{\s*metadata\s*\}\}\})$/;
 /**
  * The relay's own credentials never leave it, whoever edits an agent: they would let the
- * dialer's owner administer the relay or forge its signed webhooks.
+ * dialer's owner administer the relay, forge its signed webhooks, or forge the call-ended
+ * events it takes in (the voice platforms' webhook secrets verify those too).
  */
-const RELAY_SECRETS: ReadonlySet<string> = new Set(["ADMIN_API_KEY", "INGEST_API_KEY", "INGEST_SIGNING_SECRET", "WEBHOOK_SIGNING_SECRET"]);
+const RELAY_SECRETS: ReadonlySet<string> = new Set([
+  "ADMIN_API_KEY",
+  "INGEST_API_KEY",
+  "INGEST_SIGNING_SECRET",
+  "WEBHOOK_SIGNING_SECRET",
+  ...Object.values(PLATFORMS).flatMap((platform) => platform.secretSetting),
+]);
 
 type Rendered<T> = { ok: true; value: T } | { ok: false; error: string };
 
