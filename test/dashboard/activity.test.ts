@@ -331,7 +331,9 @@ describe("dashboard: outbox", () => {
 
     const preview = await page(session, src);
     expect(preview.status).toBe(200);
-    expect(preview.headers.get("content-security-policy")).toBe("default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'");
+    expect(preview.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'; sandbox; frame-ancestors 'self'",
+    );
     expect(preview.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(preview.headers.get("x-content-type-options")).toBe("nosniff");
     const email = await preview.text();

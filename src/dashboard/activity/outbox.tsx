@@ -14,11 +14,13 @@ const PAGE_SIZE = 50;
 
 /**
  * The email preview's own headers: nothing in it runs or loads but images and inline styles,
- * and only the dashboard may frame it (the page's iframe is sandboxed as well).
+ * no form in it submits and no base re-points its links, it is sandboxed even when opened on
+ * its own, and only the dashboard may frame it (the page's iframe is sandboxed as well).
  */
 const PREVIEW_HEADERS = {
   "content-type": "text/html; charset=utf-8",
-  "content-security-policy": "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
+  "content-security-policy":
+    "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'; sandbox; frame-ancestors 'self'",
   "x-frame-options": "SAMEORIGIN",
 };
 
