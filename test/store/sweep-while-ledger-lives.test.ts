@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { readList } from "../../src/ledger/action-list";
@@ -6,16 +6,14 @@ import { readRecord, writeRecord } from "../../src/ledger/call-record";
 import { ledgerStub } from "../../src/ledger/client";
 import type { Job } from "../../src/ledger/plan";
 import { readStats } from "../../src/store/stats";
-import { callEvent, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
+import { callEvent, consumeMessages, pendingJobs, postEvent, putAgent, request, uniqueId } from "../helpers";
 
 const DAY = 86_400_000;
 
+/** Runs the jobs through the queue consumer, every webhook answering 200. */
 async function consume(jobs: Job[]) {
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
-  const batch = createMessageBatch<Job>("actions", jobs.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
-  const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch, env, ctx);
-  await getQueueResult(batch, ctx);
+  await consumeMessages(jobs);
   spy.mockRestore();
 }
 
