@@ -30,6 +30,33 @@ export function tooDeep(value: unknown, max: number = MAX_JSON_DEPTH): (string |
   return null;
 }
 
+const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = [..."\"\\{}[]"].map((ch) => ch.charCodeAt(0));
+
+/**
+ * Whether JSON text nests objects and lists more than `max` levels deep, read from its
+ * brackets outside strings: no parse and no allocation, so every body can be checked on its
+ * way in. Text that is not JSON gets an answer that means nothing; parsing it will fail anyway.
+ *
+ * @example
+ * nestsDeeperThan('{"a":{"b":"{{{"}}', 2) // false
+ * nestsDeeperThan('{"a":{"b":[1]}}', 2) // true
+ */
+export function nestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
 /**
  * As tooDeep, for a value found at `path` inside a body: the body's path to the first object
  * or list too deep, counting the levels above the value.

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env";
 import { AppError, fieldProblem, validationFailed } from "../errors";
-import { MAX_JSON_DEPTH, tooDeep } from "../lib/json-depth";
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeep } from "../lib/json-depth";
 
 // Exactly what the OpenAPI routes' own media-type gate lets through (@hono/zod-openapi), so a
 // type it would refuse with a bare 415 is refused here first, saying what to send.
@@ -16,12 +16,16 @@ export function hasNoContent(request: Request): boolean {
 
 /**
  * Refuses a JSON body nested deeper than MAX_JSON_DEPTH (422 naming where), before any route
- * recurses over it. Malformed JSON passes: the route's own parse answers it as such.
+ * recurses over it. Its text is scanned, not parsed, so a body within the limit costs one pass
+ * over its characters; only one past it is parsed, to name where. Malformed JSON passes: the
+ * route's own parse answers it as such.
  */
 async function refuseDeepJson(c: Context<AppEnv>): Promise<void> {
+  const text = await c.req.text();
+  if (!nestsDeeperThan(text, MAX_JSON_DEPTH)) return;
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch {
     return;
   }

@@ -2,7 +2,7 @@ import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloud
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { coerceCallEnded } from "../../src/ingest/lenient-body";
-import { MAX_JSON_DEPTH, tooDeep, tooDeepAt } from "../../src/lib/json-depth";
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeep, tooDeepAt } from "../../src/lib/json-depth";
 import { INGEST, callEvent, putAgent, request, uniqueId } from "../helpers";
 import { signVapi } from "../platforms/sign";
 
@@ -23,6 +23,22 @@ describe("tooDeep", () => {
     const deep = JSON.parse(nested(100_000));
     expect(tooDeep(deep)).toHaveLength(MAX_JSON_DEPTH);
     expect(tooDeep(JSON.parse(nested(MAX_JSON_DEPTH)))).toBeNull();
+  });
+
+  it("is told from a body's text alone as from its parsed value, brackets in strings aside", () => {
+    const bodies = [
+      nested(MAX_JSON_DEPTH),
+      nested(MAX_JSON_DEPTH + 1),
+      `{"a":"{{{{[[[[","b":"\\"{{","c":[[{}]]}`,
+      `[${nested(MAX_JSON_DEPTH - 1)}]`,
+      `{"s":"${"[".repeat(100)}"}`,
+      "42",
+      '"text"',
+    ];
+    for (const text of bodies) expect(nestsDeeperThan(text), text.slice(0, 40)).toBe(tooDeep(JSON.parse(text)) !== null);
+    expect(nestsDeeperThan(nested(100_000))).toBe(true);
+    expect(nestsDeeperThan('{"a":{"b":[1]}}', 2)).toBe(true);
+    expect(nestsDeeperThan('{"a":{"b":"[{"}}', 2)).toBe(false);
   });
 
   it("counts the levels above a value found inside a body", () => {
