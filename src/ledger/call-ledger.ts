@@ -190,10 +190,10 @@ export class CallLedger extends DurableObject<CloudflareBindings> {
     // An erased call keeps its tombstone: a platform's later post (Bland's corrected transcript,
     // Retell's analysis, or a replay of either) would otherwise write the caller's data back.
     const mode = readRecord(this.kv)?.erased ? "ignore" : (options.onDuplicate ?? "ignore");
-    const stored = this.event();
+    const stored = mode === "ignore" ? null : this.event();
     // A corrected transcript comes alone: everything else the call had stays.
-    const next = mode === "amend" ? { ...stored, transcript: event.transcript ?? stored.transcript } : event;
-    if (mode === "ignore" || JSON.stringify(next) === JSON.stringify(stored)) {
+    const next = mode === "amend" && stored ? { ...stored, transcript: event.transcript ?? stored.transcript } : event;
+    if (stored === null || JSON.stringify(next) === JSON.stringify(stored)) {
       // A retry of a post whose first answer was lost: make sure the work it started is watched,
       // whatever this object believes its alarm to be.
       this.alarmAt = null;
