@@ -60,6 +60,17 @@ describe("the OpenAPI document describes itself", () => {
     expect(missing).toEqual([]);
   });
 
+  it("lists the body's refusals on every operation that takes one, and a trigger's deleted agent", async () => {
+    const doc = await openapi();
+    const lacking: string[] = [];
+    for (const [name, op] of operations(doc.paths)) {
+      if (jsonMedia(obj(op.requestBody).content).length === 0) continue;
+      for (const status of ["400", "413", "415", "422"]) if (!(status in obj(op.responses))) lacking.push(`${name} ${status}`);
+    }
+    expect(lacking).toEqual([]);
+    expect(Object.keys(obj(obj(obj(obj(doc.paths)["/hooks/{trigger_id}"]).post).responses))).toContain("409");
+  });
+
   it("describes the outbound post_call_follow_up webhook with its signature headers", async () => {
     const doc = await openapi();
     const webhook = obj(obj(obj(doc.webhooks).post_call_follow_up).post);

@@ -9,6 +9,9 @@ import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeep } from "../lib/json-depth";
 const JSON_TYPE = /^application\/(?:[a-z.-]+\+)?json(?:;\s*[a-z0-9-]+=[^;]+)*$/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded(?:;\s*[a-z0-9-]+=[^;]+)*$/i;
 
+/** True for a form body's media type as jsonBody({ forms: true }) lets it through. */
+export const isFormType = (type: string | undefined): boolean => FORM_TYPE.test(type ?? "");
+
 /** True when a request carries no content at all: no body, or one declared empty. */
 export function hasNoContent(request: Request): boolean {
   return request.body === null || request.headers.get("content-length") === "0";
@@ -40,9 +43,9 @@ async function refuseDeepJson(c: Context<AppEnv>): Promise<void> {
 /**
  * Refuses bodies that are not JSON (415) or are larger than MAX_BODY_BYTES (413) before
  * anything reads them, so an oversized body is never buffered whole, and JSON nested too deep
- * (422) before any route walks it. With `optional`, a
- * request with no content and no Content-Type passes (a route whose body may be omitted);
- * with `forms`, an HTML form body (`application/x-www-form-urlencoded`) is accepted too.
+ * (422) before any route walks it. With `optional`, a request with no content and no
+ * Content-Type passes (a route whose body may be omitted); with `forms`, an HTML form body
+ * (`application/x-www-form-urlencoded`) is accepted too.
  *
  * @example
  * adminRoute({ ..., middleware: [jsonBody({ optional: true })] })
@@ -52,7 +55,7 @@ export function jsonBody(options: { optional?: boolean; forms?: boolean } = {}):
   return async function jsonBody(c, next) {
     const type = c.req.header("content-type") ?? "";
     if (options.optional && !type && hasNoContent(c.req.raw)) return next();
-    if (!JSON_TYPE.test(type) && !(options.forms && FORM_TYPE.test(type))) {
+    if (!JSON_TYPE.test(type) && !(options.forms && isFormType(type))) {
       throw new AppError("unsupported_media_type", `send Content-Type: ${accepted} (got ${type ? `"${type.slice(0, 100)}"` : "none"})`);
     }
     const maxSize = c.var.config.maxBodyBytes;

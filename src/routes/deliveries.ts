@@ -5,7 +5,7 @@ import { ledgerFor } from "../ledger/client";
 import { ACTION_TYPES } from "../schemas/agent";
 import { Delivery, DeliveryStatus, DeliveryWithAttempts, EXAMPLE_DELIVERY } from "../schemas/delivery";
 import { Identifier } from "../schemas/call-event";
-import { Problem, authErrors, json, notFound } from "../schemas/problem";
+import { Problem, authErrors, bodyErrors, json, notFound } from "../schemas/problem";
 import { jsonBody } from "../middleware/json-body";
 import { BULK_RETRY_MAX, bulkReplay } from "../pipeline/recovery";
 import { DeliveryLog } from "../store/delivery-log";
@@ -105,6 +105,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       responses: {
         202: json(BulkRetryResult, "Replays committed; each is sent by its call's ledger"),
         ...authErrors,
+        ...bodyErrors,
       },
     }),
     async (c) => {

@@ -1,7 +1,7 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { AppError } from "../errors";
-import { jsonBody } from "../middleware/json-body";
+import { isFormType, jsonBody } from "../middleware/json-body";
 import { Identifier } from "../schemas/call-event";
 import { OutboundCall } from "../schemas/outbound";
 import { Problem, bodyErrors, json } from "../schemas/problem";
@@ -26,8 +26,6 @@ const NotPlaced = z
       reason: "an event with the same dedupe key placed oc_5f2c9a1e7b3d4c6a8e0f1b2c at 2026-03-10T15:04:05.412Z",
     },
   });
-
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 /**
  * Whether the request carries the trigger's secret: as a bearer token, as a Standard
@@ -74,10 +72,11 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>) {
       responses: {
         202: json(OutboundCall, "Placed (or scheduled)"),
         200: json(NotPlaced, "Filtered, or a duplicate of an earlier event"),
+        ...bodyErrors,
         401: problem("Missing or wrong secret or signature"),
         404: problem("No such trigger"),
-        422: problem("The event cannot make a valid call; `errors` names the field"),
-        ...bodyErrors,
+        409: problem("The trigger's agent has been deleted: point the trigger at another agent, or disable it"),
+        422: problem("The event cannot make a valid call, or its body nests too deep; `errors` names the field"),
       },
     }),
     async (c) => {
@@ -87,7 +86,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>) {
       if (!found) throw new AppError("not_found", `no trigger "${trigger_id}"`);
       const auth = await authenticated(c.req.raw.headers, new URL(c.req.url), rawBody, found.secrets);
       if (!auth.ok) throw new AppError("unauthorized", auth.reason, [], { "www-authenticate": 'Bearer realm="trigger"' });
-      const payload = FORM_TYPE.test(c.req.header("content-type") ?? "") ? parseFormBody(rawBody) : parseJson(rawBody);
+      const payload = isFormType(c.req.header("content-type")) ? parseFormBody(rawBody) : parseJson(rawBody);
       const outcome = await fireTrigger(c.env, found.trigger, payload, { now: Date.now(), origin: new URL(c.req.url).origin });
       switch (outcome.kind) {
         case "filtered":

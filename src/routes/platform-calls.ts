@@ -73,10 +73,10 @@ function registerPlatformRoute(app: OpenAPIHono<AppEnv>, platform: PlatformAdapt
           },
         },
         401: problem("Missing, wrong or stale signature"),
-        422: problem("The payload lacks what a call needs (its id, an agent); `errors` names the platform's fields"),
+        ...bodyErrors,
+        422: problem("The payload lacks what a call needs (its id, an agent), or nests too deep; `errors` names the platform's fields"),
         429: problem("This agent is over its ingest rate limit"),
         503: problem("No secret is set for this platform"),
-        ...bodyErrors,
       },
     }),
     async (c) => {

@@ -308,7 +308,7 @@ export const AgentConfig = z
     });
   })
   .openapi("AgentConfig", {
-    description: `An agent's follow-up configuration. Template fields (sms to/template, email to/subject/body, task title/notes, templates html/text): ${TEMPLATE_HELP}`,
+    description: `An agent's follow-up configuration, at most ${AGENT_MAX_JSON_BYTES} bytes as JSON. Template fields (sms to/template, email to/subject/body, task title/notes, templates html/text): ${TEMPLATE_HELP}`,
     "x-template-variables": [...TEMPLATE_VARIABLES],
     example: EXAMPLE_CONFIG,
   });

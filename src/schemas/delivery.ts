@@ -6,7 +6,8 @@ import { CallEndedEvent } from "./call-event";
 export const DeliveryStatus = z.enum(["pending", "retrying", "delivered", "failed", "gone", "skipped", "unknown"]).openapi({
   description:
     "pending and retrying are active; the rest are settled. unknown: an attempt to a provider that cannot deduplicate " +
-    "was cut off before its answer was recorded, so it was not sent again (it may or may not have arrived).",
+    "was cut off before its answer was recorded, or its answer never came (a timeout, a lost connection, a 504), so it " +
+    "was not sent again (it may or may not have arrived).",
 });
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 

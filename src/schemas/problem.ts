@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_JSON_DEPTH } from "../lib/json-depth";
 
 export const Problem = z
   .object({
@@ -30,6 +31,7 @@ export const bodyErrors = {
   400: problem("Malformed JSON"),
   413: problem("Body larger than MAX_BODY_BYTES"),
   415: problem("Content-Type is not application/json"),
+  422: problem(`The body is not valid: \`errors\` names each field, among them one nested more than ${MAX_JSON_DEPTH} levels deep`),
 } as const;
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
