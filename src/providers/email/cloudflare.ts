@@ -27,9 +27,9 @@ export const CLOUDFLARE_SETTINGS = z.object({ EMAIL_FROM });
  * Codes of the binding's errors (Email Service, "Workers API" error codes) that the same
  * message will meet again on retry: a suppressed, unverified or disallowed address, a
  * sender domain not set up for sending, or a message refused as malformed or too large.
- * Every other code (rate and daily limits, delivery failures, internal errors) and any
- * error without a code is retried; an error without a code is no answer from the service, so
- * the message may have gone out.
+ * Every other code (rate and daily limits, delivery failures, internal errors) is retried.
+ * An error without a code is no answer from the service: the message may have gone out, so
+ * (send_email cannot deduplicate) it ends unknown unless the action sets resend_on_unknown.
  */
 export const PERMANENT_SEND_ERRORS: ReadonlySet<string> = new Set([
   "E_RECIPIENT_SUPPRESSED",
